@@ -1,0 +1,108 @@
+# Baseline of the CPU demo: a static ResNet18 Faster R-CNN trained from
+# scratch on the generated shapes dataset, same schedule as the ODConv runs.
+_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
+
+custom_imports = dict(imports=['mmdet_odconv'], allow_failed_imports=False)
+
+data_root = 'data/odconv_demo/'
+classes = ('circle', 'square', 'triangle', 'star', 'ring')
+image_size = 192
+max_iters = 400
+
+model = dict(
+    data_preprocessor=dict(pad_size_divisor=32),
+    backbone=dict(
+        depth=18,
+        base_channels=32,
+        frozen_stages=-1,
+        norm_eval=False,
+        init_cfg=None),
+    neck=dict(in_channels=[32, 64, 128, 256], out_channels=128),
+    rpn_head=dict(
+        in_channels=128,
+        feat_channels=128,
+        anchor_generator=dict(scales=[4], strides=[4, 8, 16, 32, 64])),
+    roi_head=dict(
+        bbox_roi_extractor=dict(
+            out_channels=128,
+            roi_layer=dict(type='RoIAlign', output_size=7, sampling_ratio=2)),
+        bbox_head=dict(
+            in_channels=128, fc_out_channels=256, num_classes=len(classes))),
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=1000, max_per_img=300),
+        rcnn=dict(sampler=dict(num=128))),
+    test_cfg=dict(
+        rpn=dict(nms_pre=500, max_per_img=100),
+        rcnn=dict(max_per_img=50)))
+
+backend_args = None
+train_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=(image_size, image_size), keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='Resize', scale=(image_size, image_size), keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor'))
+]
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    batch_sampler=dict(type='AspectRatioBatchSampler'),
+    dataset=dict(
+        data_root=data_root,
+        metainfo=dict(classes=classes),
+        ann_file='annotations/instances_train.json',
+        data_prefix=dict(img='train/'),
+        filter_cfg=dict(filter_empty_gt=True, min_size=0),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=4,
+    num_workers=1,
+    persistent_workers=True,
+    dataset=dict(
+        data_root=data_root,
+        metainfo=dict(classes=classes),
+        ann_file='annotations/instances_val.json',
+        data_prefix=dict(img='val/'),
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
+test_evaluator = val_evaluator
+
+train_cfg = dict(
+    _delete_=True,
+    type='IterBasedTrainLoop',
+    max_iters=max_iters,
+    val_interval=max_iters)
+optim_wrapper = dict(
+    optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4),
+    clip_grad=dict(max_norm=10, norm_type=2))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+         end=50),
+    dict(
+        type='MultiStepLR',
+        begin=0,
+        end=max_iters,
+        by_epoch=False,
+        milestones=[int(max_iters * 0.75)],
+        gamma=0.1)
+]
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=max_iters,
+        max_keep_ckpts=1))
+log_processor = dict(by_epoch=False)
+randomness = dict(seed=0)
+auto_scale_lr = dict(enable=False, base_batch_size=4)

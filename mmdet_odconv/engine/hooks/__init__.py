@@ -1,0 +1,3 @@
+from .temperature_hook import ODConvTemperatureHook
+
+__all__ = ['ODConvTemperatureHook']

@@ -1,0 +1,495 @@
+"""ODConv: Omni-Dimensional Dynamic Convolution as an MMCV conv layer.
+
+Paper: Li, Zhou and Yao, "Omni-Dimensional Dynamic Convolution", ICLR 2022,
+https://arxiv.org/abs/2209.07947.
+
+``ODConv2d`` keeps the official implementation's parameter names and shapes
+(so its checkpoints load with ``strict=True``) but computes the same function
+with cheaper, shape-dependent formulations; see ``ODConv2d.forward``.
+"""
+import logging
+import math
+from typing import Optional, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.logging import print_log
+from mmengine.registry import MODELS
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.modules.utils import _pair
+
+IntOrPair = Union[int, Tuple[int, int]]
+
+# Formulations of the per-sample convolution; see ODConv2d.forward.
+IMPLS = ('auto', 'static', 'single', 'matmul', 'loop', 'grouped')
+
+
+class ODConvAttention(nn.Module):
+    """The four attentions of ODConv, computed from one squeezed descriptor.
+
+    Global average pool -> 1x1 FC -> norm -> ReLU, then one head per
+    dimension: input channels, output filters, spatial taps (sigmoids) and
+    the kernel bank (softmax). Logits are divided by ``temperature``.
+    Heads that would carry no information are not created (filter head for a
+    depthwise conv, spatial head for a 1x1 conv, kernel head for one kernel),
+    so DDP never sees unused parameters.
+
+    Args:
+        in_channels (int): Input channels of the convolution.
+        out_channels (int): Output channels of the convolution.
+        kernel_size (tuple[int, int]): Kernel size of the convolution.
+        groups (int): Groups of the convolution.
+        reduction (float): Squeeze width as a fraction of ``in_channels``.
+        kernel_num (int): Number of kernels in the bank.
+        min_channel (int): Lower bound of the squeeze width.
+        norm_cfg (dict, optional): Norm after the squeeze FC; ``None`` for
+            none. Defaults to BN, as the official code.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 kernel_size: Tuple[int, int],
+                 groups: int = 1,
+                 reduction: float = 0.0625,
+                 kernel_num: int = 4,
+                 min_channel: int = 16,
+                 norm_cfg: Optional[dict] = dict(type='BN')) -> None:
+        super().__init__()
+        width = max(int(in_channels * reduction), min_channel)
+        self.kernel_size = kernel_size
+        self.kernel_num = kernel_num
+        self.temperature = 1.0
+        self.fc = nn.Conv2d(in_channels, width, 1, bias=False)
+        self.bn = _build_norm(norm_cfg, width)
+        self.relu = nn.ReLU(inplace=True)
+        self.channel_fc = nn.Conv2d(width, in_channels, 1, bias=True)
+        if not (in_channels == groups == out_channels):
+            self.filter_fc = nn.Conv2d(width, out_channels, 1, bias=True)
+        if kernel_size[0] * kernel_size[1] > 1:
+            self.spatial_fc = nn.Conv2d(
+                width, kernel_size[0] * kernel_size[1], 1, bias=True)
+        if kernel_num > 1:
+            self.kernel_fc = nn.Conv2d(width, kernel_num, 1, bias=True)
+        self.init_weights()
+
+    def init_weights(self) -> None:
+        """Kaiming-normal (fan_out, relu) FCs, zero biases, unit norm."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(
+                    m.weight, mode='fan_out', nonlinearity='relu')
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, (_BatchNorm, nn.GroupNorm, nn.LayerNorm)):
+                if getattr(m, 'weight', None) is not None:
+                    nn.init.ones_(m.weight)
+                if getattr(m, 'bias', None) is not None:
+                    nn.init.zeros_(m.bias)
+
+    def _norm(self, s: torch.Tensor) -> torch.Tensor:
+        """Apply the squeeze norm; a BN given one sample in training
+        normalises with its running statistics (which it leaves as they are)
+        instead of failing, so batch size 1 trains."""
+        bn = self.bn
+        if (self.training and s.size(0) == 1 and isinstance(bn, _BatchNorm)
+                and bn.track_running_stats):
+            return F.batch_norm(s, bn.running_mean, bn.running_var, bn.weight,
+                                bn.bias, False, 0.0, bn.eps)
+        return bn(s)
+
+    def forward(
+        self, x: torch.Tensor
+    ) -> Tuple[torch.Tensor, Optional[torch.Tensor], Optional[torch.Tensor],
+               Optional[torch.Tensor]]:
+        """Return channel (B, C_in), filter (B, C_out), spatial (B, kh*kw)
+        and kernel (B, n) attentions in float32; absent heads give None."""
+        with torch.autocast(x.device.type, enabled=False):
+            s = x.to(_attention_dtype(x.dtype)).mean((2, 3), keepdim=True)
+            s = self.relu(self._norm(self.fc(s))).flatten(1)
+            t = self.temperature
+
+            def head(fc: nn.Conv2d) -> torch.Tensor:
+                return F.linear(s, fc.weight.flatten(1), fc.bias) / t
+
+            channel = torch.sigmoid(head(self.channel_fc))
+            filt = (torch.sigmoid(head(self.filter_fc))
+                    if hasattr(self, 'filter_fc') else None)
+            spatial = (torch.sigmoid(head(self.spatial_fc))
+                       if hasattr(self, 'spatial_fc') else None)
+            kernel = (torch.softmax(head(self.kernel_fc), dim=1)
+                      if hasattr(self, 'kernel_fc') else None)
+        return channel, filt, spatial, kernel
+
+
+def _attention_dtype(dtype: torch.dtype) -> torch.dtype:
+    """Attentions are computed in float32 (float64 for float64 models)."""
+    return torch.promote_types(dtype, torch.float32)
+
+
+def _build_norm(norm_cfg: Optional[dict], channels: int) -> nn.Module:
+    """Build the squeeze norm from an MMCV norm cfg (None -> identity)."""
+    if norm_cfg is None:
+        return nn.Identity()
+    from mmcv.cnn import build_norm_layer
+    return build_norm_layer(norm_cfg, channels)[1]
+
+
+@MODELS.register_module('ODConv')
+class ODConv2d(nn.Module):
+    """Omni-Dimensional Dynamic Convolution, a drop-in for ``nn.Conv2d``.
+
+    Each sample gets its own kernel
+    ``sum_i a_kernel[i] * a_spatial * a_channel * a_filter * W_i`` where the
+    attentions come from ``ODConvAttention``. Built by MMCV's
+    ``build_conv_layer(dict(type='ODConv', kernel_num=4), ...)`` and usable as
+    ``conv_cfg`` of any backbone that takes one.
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels.
+        kernel_size (int or tuple): Square kernel size.
+        stride, padding, dilation (int or tuple): As in ``nn.Conv2d``.
+        groups (int): As in ``nn.Conv2d``. Defaults to 1.
+        bias (bool): Add a plain, static, learnable bias of ``out_channels``
+            after the filter attention (it is not aggregated over the bank;
+            the official code has none). Defaults to False.
+        kernel_num (int): Number of kernels ``n`` in the bank. Defaults to 4.
+        reduction (float): Squeeze width ratio. Defaults to 0.0625.
+        min_channel (int): Minimum squeeze width. Defaults to 16.
+        temperature (float): Initial attention temperature. Defaults to 1.
+        attention_norm_cfg (dict, optional): Norm of the squeeze. Defaults to
+            ``dict(type='BN')`` (official, checkpoint-compatible).
+        impl (str): Formulation of the per-sample convolution, one of
+            ``IMPLS``; ``'auto'`` picks the fastest exact one by shape.
+    """
+
+    _version = 1
+    # Attributes MMCV's ConvModule and other nn.Conv2d users read.
+    transposed = False
+    output_padding = (0, 0)
+    padding_mode = 'zeros'
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 kernel_size: IntOrPair,
+                 stride: IntOrPair = 1,
+                 padding: IntOrPair = 0,
+                 dilation: IntOrPair = 1,
+                 groups: int = 1,
+                 bias: bool = False,
+                 kernel_num: int = 4,
+                 reduction: float = 0.0625,
+                 min_channel: int = 16,
+                 temperature: float = 1.0,
+                 attention_norm_cfg: Optional[dict] = dict(type='BN'),
+                 impl: str = 'auto') -> None:
+        super().__init__()
+        _check_args(in_channels, out_channels, kernel_size, groups,
+                    kernel_num, reduction, min_channel, temperature, impl)
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = _pair(kernel_size)
+        if self.kernel_size[0] != self.kernel_size[1]:
+            raise ValueError('ODConv2d supports square kernels only, got '
+                             f'kernel_size={kernel_size}')
+        self.stride = _pair(stride)
+        self.padding = _pair(padding)
+        self.dilation = _pair(dilation)
+        self.groups = groups
+        self.kernel_num = kernel_num
+        if impl == 'static' and not (kernel_num == 1
+                                     and self.kernel_size == (1, 1)):
+            raise ValueError("impl='static' needs kernel_num=1 and a 1x1 "
+                             f'kernel, got kernel_num={kernel_num}, '
+                             f'kernel_size={self.kernel_size}')
+        self.impl = impl
+        self.attention = ODConvAttention(
+            in_channels,
+            out_channels,
+            self.kernel_size,
+            groups=groups,
+            reduction=reduction,
+            kernel_num=kernel_num,
+            min_channel=min_channel,
+            norm_cfg=attention_norm_cfg)
+        self.attention.temperature = float(temperature)
+        self.weight = nn.Parameter(
+            torch.empty(kernel_num, out_channels, in_channels // groups,
+                        *self.kernel_size))
+        if bias:
+            self.bias = nn.Parameter(torch.zeros(out_channels))
+        else:
+            self.register_parameter('bias', None)
+        self.init_weights()
+
+    # ------------------------------------------------------------------ init
+    def init_weights(self) -> None:
+        """Kaiming-normal (fan_out, relu) per kernel, as the official code.
+
+        Defined so that MMCV's ConvModule and MMEngine's BaseModule parents
+        call it (after any generic ``init_cfg``) instead of applying their own
+        initialiser, which would compute the wrong fan for a 5-D bank.
+        """
+        for i in range(self.kernel_num):
+            nn.init.kaiming_normal_(
+                self.weight.data[i], mode='fan_out', nonlinearity='relu')
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+        self.attention.init_weights()
+
+    # ----------------------------------------------------------- temperature
+    @property
+    def temperature(self) -> float:
+        return self.attention.temperature
+
+    def set_temperature(self, temperature: float) -> None:
+        """Set the attention temperature (logits are divided by it)."""
+        if not temperature > 0:
+            raise ValueError(
+                f'temperature must be > 0, got {temperature}')
+        self.attention.temperature = float(temperature)
+
+    # --------------------------------------------------------------- forward
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply ODConv.
+
+        Args:
+            x (Tensor): Input of shape (B, C_in, H, W).
+
+        Returns:
+            Tensor: Output of shape (B, C_out, H_out, W_out).
+
+        The result equals the official formulation (batch folded into the
+        groups of one conv); ``impl`` only changes how it is computed:
+
+        - ``static``: the kernel is the same for every sample (one kernel,
+          1x1): channel attention scales the input, filter attention the
+          output, around one ordinary conv.
+        - ``single``: B == 1, one ordinary conv with the sample's kernel.
+        - ``matmul``: 1x1 convs with groups=1, a batched matmul.
+        - ``loop``: one ordinary conv per sample (best for small batches).
+        - ``grouped``: the official batch-folded grouped conv.
+        """
+        self._check_input(x)
+        if x.size(0) == 0:  # empty batch (e.g. some RoI paths): no attention
+            out = self._conv(x, self.weight[0].to(self._compute_dtype(x)))
+            return out if self.bias is None else out + self.bias.view(
+                1, -1, 1, 1)
+        channel, filt, spatial, kernel = self.attention(x)
+        impl = self._choose_impl(x) if self.impl == 'auto' else self.impl
+        if impl == 'static':
+            out = self._forward_static(x, channel, filt)
+        else:
+            out = self._forward_dynamic(impl, x, channel, filt, spatial,
+                                        kernel)
+        if self.bias is not None:
+            out = out + self.bias.to(out.dtype).view(1, -1, 1, 1)
+        return out
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        if x.dim() != 4:
+            raise ValueError('ODConv2d expects a 4-D input (B, C, H, W), '
+                             f'got a {x.dim()}-D tensor of shape '
+                             f'{tuple(x.shape)}')
+        if x.size(1) != self.in_channels:
+            raise ValueError(f'ODConv2d built with in_channels='
+                             f'{self.in_channels} got an input with '
+                             f'{x.size(1)} channels (shape {tuple(x.shape)})')
+
+    def _choose_impl(self, x: torch.Tensor) -> str:
+        """Deterministic choice of formulation from shapes alone."""
+        batch = x.size(0)
+        one_by_one = self.kernel_size == (1, 1)
+        if self.kernel_num == 1 and one_by_one:
+            return 'static'
+        if batch == 1:
+            return 'single'
+        if one_by_one and self.groups == 1 and self.padding == (0, 0):
+            return 'matmul'
+        return 'loop'
+
+    def _forward_static(self, x, channel, filt):
+        """Static kernel (n == 1, 1x1): attentions act on activations."""
+        out = self._conv(x * channel.to(x.dtype)[:, :, None, None],
+                         self.weight[0].to(self._compute_dtype(x)))
+        if filt is not None:
+            out = out * filt.to(out.dtype)[:, :, None, None]
+        return out
+
+    def _sample_kernels(self, channel, filt, spatial, kernel,
+                        fold: bool) -> torch.Tensor:
+        """Per-sample kernels (B, C_out, C_in/g, kh, kw) in float32.
+
+        The bank is aggregated by one matmul over n. With ``fold`` the
+        channel and filter attentions are folded into the kernel too, which
+        is cheaper than scaling activations when H*W is large.
+        """
+        n, c_out, c_in_g, kh, kw = self.weight.shape
+        batch = channel.size(0)
+        weight = self.weight.to(_attention_dtype(self.weight.dtype))
+        if kernel is not None:
+            w = (kernel @ weight.reshape(n, -1)).view(batch, c_out, c_in_g,
+                                                      kh, kw)
+        else:
+            w = weight.expand(batch, -1, -1, -1, -1)
+        if spatial is not None:
+            w = w * spatial.view(batch, 1, 1, kh, kw)
+        if fold:
+            if filt is not None:
+                w = w * filt.view(batch, c_out, 1, 1, 1)
+            ch = channel.view(batch, self.groups, 1, c_in_g)
+            w = w.view(batch, self.groups, c_out // self.groups, c_in_g,
+                       kh * kw) * ch[..., None]
+            w = w.view(batch, c_out, c_in_g, kh, kw)
+        return w
+
+    def _fold_attention(self, x: torch.Tensor) -> bool:
+        """Fold channel/filter attention into the kernels when the kernels
+        are smaller than the activations they would otherwise scale."""
+        kernel_numel = self.weight[0].numel()
+        act_numel = x.size(1) * x.size(2) * x.size(3)
+        return kernel_numel <= act_numel
+
+    def _forward_dynamic(self, impl, x, channel, filt, spatial, kernel):
+        fold = self._fold_attention(x)
+        w = self._sample_kernels(channel, filt, spatial, kernel, fold)
+        w = w.to(self._compute_dtype(x))
+        if not fold:
+            x = x * channel.to(x.dtype)[:, :, None, None]
+        if impl == 'single' and x.size(0) == 1:
+            out = self._conv(x, w[0])
+        elif impl == 'matmul' and self._matmul_ok():
+            out = self._matmul_1x1(x, w)
+        elif impl == 'grouped':
+            out = self._grouped(x, w)
+        else:  # 'loop', and 'single'/'matmul' where they do not apply
+            out = torch.cat([
+                self._conv(x[i:i + 1], w[i]) for i in range(x.size(0))
+            ])
+        if not fold and filt is not None:
+            out = out * filt.to(out.dtype)[:, :, None, None]
+        return out
+
+    def _compute_dtype(self, x: torch.Tensor) -> torch.dtype:
+        if torch.is_autocast_enabled(x.device.type):
+            return torch.get_autocast_dtype(x.device.type)
+        return x.dtype
+
+    def _matmul_ok(self) -> bool:
+        return (self.kernel_size == (1, 1) and self.groups == 1
+                and self.padding == (0, 0))
+
+    def _matmul_1x1(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        if self.stride != (1, 1):
+            x = x[:, :, ::self.stride[0], ::self.stride[1]]
+        batch, c_in, h, wd = x.shape
+        x = x.to(w.dtype)
+        out = torch.bmm(w.view(batch, self.out_channels, c_in),
+                        x.reshape(batch, c_in, h * wd))
+        return out.view(batch, self.out_channels, h, wd)
+
+    def _grouped(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        batch, _, h, wd = x.shape
+        out = F.conv2d(
+            x.reshape(1, -1, h, wd),
+            w.reshape(-1, *w.shape[2:]),
+            None,
+            self.stride,
+            self.padding,
+            self.dilation,
+            groups=self.groups * batch)
+        return out.view(batch, self.out_channels, *out.shape[-2:])
+
+    def _conv(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, w, None, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+    # ------------------------------------------------------------ state dict
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata,
+                              strict, missing_keys, unexpected_keys,
+                              error_msgs) -> None:
+        """Inflate static (4-D) or single-kernel checkpoints into the bank.
+
+        A static ``nn.Conv2d`` weight (C_out, C_in/g, k, k), e.g. from an
+        ImageNet ResNet, or a one-kernel ODConv weight becomes every one of
+        the ``n`` kernels; the attention keeps its own initialisation. Any
+        other kernel count raises, naming both numbers.
+        """
+        key = prefix + 'weight'
+        w = state_dict.get(key)
+        if isinstance(w, torch.Tensor):
+            ours = self.weight.shape
+            if w.dim() == 4 and tuple(w.shape) == tuple(ours[1:]):
+                state_dict[key] = w.unsqueeze(0).expand(ours).clone()
+                _log_inflation(key, 'a static conv weight')
+            elif w.dim() == 5 and tuple(w.shape[1:]) == tuple(ours[1:]) \
+                    and w.size(0) != ours[0]:
+                if w.size(0) != 1:
+                    raise ValueError(
+                        f'{key}: the checkpoint has kernel_num={w.size(0)} '
+                        f'but this ODConv2d has kernel_num={ours[0]}; build '
+                        f'the model with kernel_num={w.size(0)}, or load a '
+                        'static or 1-kernel checkpoint, which is inflated.')
+                state_dict[key] = w.expand(ours).clone()
+                _log_inflation(key, 'a 1-kernel ODConv weight')
+        super()._load_from_state_dict(state_dict, prefix, local_metadata,
+                                      strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+    def extra_repr(self) -> str:
+        s = (f'{self.in_channels}, {self.out_channels}, '
+             f'kernel_size={self.kernel_size}, stride={self.stride}, '
+             f'padding={self.padding}, dilation={self.dilation}, '
+             f'groups={self.groups}, kernel_num={self.kernel_num}')
+        if self.bias is not None:
+            s += ', bias=True'
+        if self.impl != 'auto':
+            s += f', impl={self.impl!r}'
+        return s
+
+
+_inflation_logged = False
+
+
+def _log_inflation(key: str, what: str) -> None:
+    """Log the first inflation at INFO (once per process), the rest DEBUG."""
+    global _inflation_logged
+    level = logging.DEBUG if _inflation_logged else logging.INFO
+    print_log(
+        f'ODConv: inflated {what} into every kernel of the bank at {key}'
+        + ('' if _inflation_logged else
+           ' (further inflations are logged at DEBUG level)'),
+        logger='current',
+        level=level)
+    _inflation_logged = True
+
+
+def _check_args(in_channels, out_channels, kernel_size, groups, kernel_num,
+                reduction, min_channel, temperature, impl) -> None:
+    """Raise a clear error for invalid constructor arguments."""
+    for name, v in (('in_channels', in_channels),
+                    ('out_channels', out_channels), ('groups', groups),
+                    ('kernel_num', kernel_num), ('min_channel', min_channel)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise ValueError(f'{name} must be an int >= 1, got {v!r}')
+    ks = _pair(kernel_size)
+    if not all(isinstance(k, int) and k >= 1 for k in ks):
+        raise ValueError(f'kernel_size must be positive ints, got '
+                         f'{kernel_size!r}')
+    if in_channels % groups:
+        raise ValueError(f'in_channels ({in_channels}) must be divisible by '
+                         f'groups ({groups})')
+    if out_channels % groups:
+        raise ValueError(f'out_channels ({out_channels}) must be divisible '
+                         f'by groups ({groups})')
+    if not (isinstance(reduction, (int, float)) and reduction > 0
+            and math.isfinite(reduction)):
+        raise ValueError(f'reduction must be a number > 0 (a fraction of '
+                         f'in_channels, e.g. 0.0625), got {reduction!r}')
+    if not temperature > 0:
+        raise ValueError(f'temperature must be > 0, got {temperature!r}')
+    if impl not in IMPLS:
+        raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')

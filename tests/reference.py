@@ -1,0 +1,54 @@
+"""An independent, naive ODConv: a loop over samples, written from the paper.
+
+It reads the parameters of an ``ODConv2d`` but none of its code, so the
+layer's fast paths are checked against the plain definition.
+"""
+import torch
+import torch.nn.functional as F
+
+
+def squeeze(att, x, training):
+    """GAP -> FC -> BN (batch statistics in training) -> ReLU, (B, width)."""
+    s = x.mean(dim=(2, 3))
+    s = s @ att.fc.weight.flatten(1).t()
+    bn = att.bn
+    if training and x.size(0) > 1:
+        mean = s.mean(0)
+        var = s.var(0, unbiased=False)
+    else:  # eval, or the documented batch-size-1 training behaviour
+        mean, var = bn.running_mean, bn.running_var
+    s = (s - mean) / torch.sqrt(var + bn.eps) * bn.weight + bn.bias
+    return torch.relu(s)
+
+
+def naive_odconv(layer, x, training=None):
+    """Per-sample: build the sample's kernel, F.conv2d, filter attention."""
+    training = layer.training if training is None else training
+    att = layer.attention
+    t = att.temperature
+    s_all = squeeze(att, x, training)
+    n, c_out, c_in_g, k, _ = layer.weight.shape
+    outs = []
+    for b in range(x.size(0)):
+        s = s_all[b]
+
+        def head(fc):
+            return (fc.weight.flatten(1) @ s + fc.bias) / t
+
+        a_channel = torch.sigmoid(head(att.channel_fc))
+        a_filter = (torch.sigmoid(head(att.filter_fc))
+                    if hasattr(att, 'filter_fc') else torch.ones(c_out))
+        a_spatial = (torch.sigmoid(head(att.spatial_fc)).view(k, k)
+                     if hasattr(att, 'spatial_fc') else torch.ones(k, k))
+        a_kernel = (torch.softmax(head(att.kernel_fc), 0)
+                    if hasattr(att, 'kernel_fc') else torch.ones(1))
+        kernel = sum(a_kernel[i] * a_spatial * layer.weight[i]
+                     for i in range(n))
+        xb = x[b:b + 1] * a_channel.view(1, -1, 1, 1).to(x.dtype)
+        y = F.conv2d(xb, kernel.to(x.dtype), None, layer.stride,
+                     layer.padding, layer.dilation, layer.groups)
+        y = y * a_filter.view(1, -1, 1, 1).to(x.dtype)
+        if layer.bias is not None:
+            y = y + layer.bias.view(1, -1, 1, 1)
+        outs.append(y)
+    return torch.cat(outs)
