@@ -1,0 +1,62 @@
+"""Temperature helpers and the annealing hook."""
+from types import SimpleNamespace
+
+import pytest
+import torch.nn as nn
+
+from mmdet_odconv import (ODConv2d, ODConvTemperatureHook, get_temperature,
+                          set_temperature)
+
+
+def _model():
+    return nn.Sequential(ODConv2d(4, 8, 3), nn.ReLU(), ODConv2d(8, 8, 1))
+
+
+def test_set_and_get_temperature():
+    model = _model()
+    assert get_temperature(model) == 1.0
+    assert set_temperature(model, 12.5) == 2
+    assert all(m.temperature == 12.5 for m in model
+               if isinstance(m, ODConv2d))
+    assert get_temperature(model) == 12.5
+    with pytest.raises(ValueError, match='no ODConv'):
+        get_temperature(nn.Linear(2, 2))
+
+
+class _Runner(SimpleNamespace):
+    pass
+
+
+@pytest.mark.parametrize('by_epoch', [True, False])
+def test_hook_anneals_linearly_and_is_stateless(by_epoch):
+    model = _model()
+    hook = ODConvTemperatureHook(start=30, end=1, duration=10,
+                                 by_epoch=by_epoch)
+    per_epoch = 4
+    runner = _Runner(model=model, iter=0, epoch=0,
+                     train_dataloader=[None] * per_epoch, logger=None)
+    seen = []
+    steps = 10 * (per_epoch if by_epoch else 1) + 3
+    for it in range(steps):
+        runner.iter = it
+        hook.before_train_iter(runner, it)
+        seen.append(get_temperature(model))
+    assert seen[0] == 30
+    # reaches `end` exactly after `duration`, stays there
+    assert seen[-3:] == [1, 1, 1] and seen[-4] > 1
+    assert all(a > b for a, b in zip(seen[:-3], seen[1:-2]))
+    half = 5 * (per_epoch if by_epoch else 1)
+    assert seen[half] == pytest.approx(15.5)
+    # resuming at any iteration gives the same value (derived, not stored)
+    runner.iter = 7
+    hook2 = ODConvTemperatureHook(start=30, end=1, duration=10,
+                                  by_epoch=by_epoch)
+    hook2.before_train_iter(runner, 7)
+    assert get_temperature(model) == seen[7]
+
+
+def test_hook_rejects_bad_values():
+    with pytest.raises(ValueError, match='temperatures must be > 0'):
+        ODConvTemperatureHook(start=0)
+    with pytest.raises(ValueError, match='duration must be >= 0'):
+        ODConvTemperatureHook(duration=-1)
