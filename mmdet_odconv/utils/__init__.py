@@ -1,4 +1,7 @@
-"""Runtime utilities: safe checkpoint loading."""
+"""Runtime utilities: safe checkpoint loading, dataset checks."""
+from .data_check import check_data, missing_data
 from .safe_load import register_safe_globals, safe_torch_load
 
-__all__ = ['register_safe_globals', 'safe_torch_load']
+__all__ = [
+    'register_safe_globals', 'safe_torch_load', 'check_data', 'missing_data'
+]

@@ -2,6 +2,8 @@
 import json
 import os
 import os.path as osp
+import runpy
+import sys
 
 import numpy as np
 import pytest
@@ -85,6 +87,7 @@ def test_any_image_regenerates_alone(small):
     np.testing.assert_array_equal(cv2.imread(path), image)
 
 
+@pytest.mark.filterwarnings('ignore:__array__ implementation')  # pycocotools
 def test_masks_match_bbox_and_area(small):
     for split in ('train', 'val'):
         coco = pycoco.COCO(small[f'{split}_ann_file'])
@@ -99,9 +102,10 @@ def test_masks_match_bbox_and_area(small):
             # nearly fills the visible bbox ...
             assert xs.min() - x <= 1 and ys.min() - y <= 1
             assert x + w - xs.max() - 1 <= 1 and y + h - ys.max() - 1 <= 1
-            # ... and its pixel count is close to the visible area.
+            # ... and its pixel count is the visible area (contours through
+            # pixel centres would lose ~12% here; these are exact in practice).
             assert abs(mask.sum() - ann['area']) <= max(
-                6, 0.1 * ann['area']), ann['id']
+                2, 0.02 * ann['area']), ann['id']
 
 
 def test_every_class_appears(tmp_path):
@@ -182,6 +186,25 @@ def test_refuses_to_replace_foreign_folder(tmp_path):
     assert (tmp_path / 'notes.txt').read_text() == 'mine'
 
 
+def test_cli(tmp_path, monkeypatch, capsys):
+    script = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'misc',
+                      'make_demo_data.py')
+    out = str(tmp_path / 'cli')
+    argv = [script, '--out', out, '--num-train', '2', '--num-val', '1',
+            '--size', '64', '--seed', '5']
+    monkeypatch.setattr(sys, 'argv', argv)
+    runpy.run_path(script, run_name='__main__')
+    text = capsys.readouterr().out
+    assert f'wrote {out}' in text and 'train: 2 images' in text
+    assert 'val: 1 images' in text
+    monkeypatch.setattr(sys, 'argv', argv + ['--overwrite'])
+    runpy.run_path(script, run_name='__main__')
+    assert 'wrote' in capsys.readouterr().out
+    monkeypatch.setattr(sys, 'argv', argv)
+    runpy.run_path(script, run_name='__main__')
+    assert f'reused {out}' in capsys.readouterr().out
+
+
 def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match='num_train'):
         generate_coco_dataset(str(tmp_path / 'x'), num_train=0)
@@ -233,6 +256,7 @@ def _dup_image():
     (_without('categories'), "missing key 'categories'"),
     (dict(_valid(), images=[]), "'images' is empty"),
     (_with_ann(image_id=7), 'refers to image_id 7'),
+    (_with_ann(image_id=[1]), 'refers to image_id [1]'),
     (_with_ann(category_id=9), 'refers to category_id 9'),
     (_with_ann(bbox=[0, 0, 4]), '4 non-negative numbers'),
     (_with_ann(bbox=[0, -1, 4, 4]), '4 non-negative numbers'),
