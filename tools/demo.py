@@ -83,7 +83,7 @@ def draw_predictions(runner, data: str, out_dir: str, num: int) -> list:
     model.eval()
     vis = VISUALIZERS.build(
         dict(type='DetLocalVisualizer', name=f'demo{time.time()}'))
-    vis.dataset_meta = model.dataset_meta
+    vis.dataset_meta = runner.val_dataloader.dataset.metainfo
     os.makedirs(out_dir, exist_ok=True)
     written = []
     for path in sorted(glob.glob(osp.join(data, 'val', '*.png')))[:num]:

@@ -18,7 +18,7 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmdet_odconv  # noqa: E402,F401  (registers ODConv, safe globals)
-from mmdet_odconv.utils import check_data  # noqa: E402
+from mmdet_odconv.utils import adapt_dist_cfg_for_cpu, check_data  # noqa
 
 
 def parse_args(argv=None):
@@ -110,6 +110,7 @@ def main(argv=None):
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
     cfg.load_from = args.checkpoint
+    adapt_dist_cfg_for_cpu(cfg)
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         raise SystemExit(f'--out must name a .pkl file, got {args.out}')
     check_data(cfg, ['test_dataloader'])

@@ -106,5 +106,7 @@ default_hooks = dict(
         type='CheckpointHook', by_epoch=False, interval=max_iters,
         max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
+# seed + RNG state in checkpoints: a resumed run continues bit for bit
 randomness = dict(seed=0)
+custom_hooks = [dict(type='RNGStateHook')]
 auto_scale_lr = dict(enable=False, base_batch_size=4)

@@ -1,4 +1,4 @@
-"""Runtime pieces for MMEngine runners."""
-from .hooks import ODConvTemperatureHook
+"""Runtime pieces for MMEngine runners (hooks)."""
+from .hooks import DDPConsistencyHook, ODConvTemperatureHook, RNGStateHook
 
-__all__ = ['ODConvTemperatureHook']
+__all__ = ['ODConvTemperatureHook', 'RNGStateHook', 'DDPConsistencyHook']

@@ -89,10 +89,15 @@ class ODConvAttention(nn.Module):
                     nn.init.zeros_(m.bias)
 
     def _norm(self, s: torch.Tensor) -> torch.Tensor:
-        """Apply the squeeze norm; a BN given one sample in training
-        normalises with its running statistics (which it leaves as they are)
-        instead of failing, so batch size 1 trains."""
+        """Normalise the squeezed (B, C, 1, 1) descriptor.
+
+        A BN given one sample in training normalises with its running
+        statistics (and leaves them unchanged) instead of failing, so batch
+        size 1 trains; LayerNorm normalises over the channels.
+        """
         bn = self.bn
+        if isinstance(bn, nn.LayerNorm):
+            return bn(s.flatten(1)).view_as(s)
         if (self.training and s.size(0) == 1 and isinstance(bn, _BatchNorm)
                 and bn.track_running_stats):
             return F.batch_norm(s, bn.running_mean, bn.running_var, bn.weight,

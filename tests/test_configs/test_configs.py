@@ -1,0 +1,82 @@
+"""Every config builds; each detector family runs loss and predict."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+import mmdet_odconv  # noqa: F401
+from mmdet_odconv import ODConv2d
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', '*', '*.py')))
+
+
+def _build(path):
+    init_default_scope('mmdet')
+    from mmdet.registry import MODELS
+    cfg = Config.fromfile(path)
+    cfg.model.backbone.pop('init_cfg', None)  # no weights offline
+    return cfg, MODELS.build(cfg.model)
+
+
+def _n_odconv(model):
+    return sum(isinstance(m, ODConv2d) for m in model.modules())
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.basename(p))
+def test_config_builds(path):
+    cfg, model = _build(path)
+    name = osp.basename(path)
+    if 'odconv' in name:
+        assert _n_odconv(model) > 0
+        assert cfg.custom_imports.imports == ['mmdet_odconv']
+        k = 4 if 'odconv4x' in name else 1
+        assert {m.kernel_num for m in model.modules()
+                if isinstance(m, ODConv2d)} == {k}
+    else:
+        assert _n_odconv(model) == 0
+    if 'mobilenetv2' in name:
+        assert list(cfg.model.neck.in_channels) == [24, 32, 96, 1280]
+    if 'odconv' in name and '-all' not in name and 'coco' in name:
+        # the paper's fine-tuning setting
+        assert cfg.model.backbone.frozen_stages == 1
+        assert cfg.model.backbone.norm_eval is True
+
+
+@pytest.mark.parametrize('name', [
+    'faster-rcnn_r50-odconv4x_fpn_1x_coco.py',
+    'mask-rcnn_r50-odconv4x_fpn_1x_coco.py',
+    'faster-rcnn_mobilenetv2-odconv4x_fpn_1x_coco.py',
+])
+def test_detector_loss_and_predict(name):
+    from mmdet.testing import demo_mm_inputs
+    cfg, model = _build(osp.join(ROOT, 'configs', 'odconv', name))
+    model.init_weights()
+    with_mask = 'mask' in name
+    packed = demo_mm_inputs(2, [[3, 128, 160], [3, 160, 128]],
+                            num_items=[3, 2], num_classes=80,
+                            with_mask=with_mask)
+    data = model.data_preprocessor(packed, True)
+    model.train()
+    losses = model.loss(data['inputs'], data['data_samples'])
+    assert ('loss_mask' in losses) == with_mask
+    total = sum(v.sum() if torch.is_tensor(v) else sum(v)
+                for k, v in losses.items() if 'loss' in k)
+    total.backward()
+    assert torch.isfinite(total)
+    model.eval()
+    data = model.data_preprocessor(packed, False)
+    with torch.no_grad():
+        preds = model.predict(data['inputs'], data['data_samples'])
+    assert len(preds) == 2 and hasattr(preds[0], 'pred_instances')
+
+
+def test_demo_configs_share_one_schedule():
+    cfgs = [Config.fromfile(p) for p in CONFIGS if '/demo/' in p]
+    assert len(cfgs) == 3
+    for key in ('train_cfg', 'param_scheduler', 'optim_wrapper',
+                'randomness', 'train_dataloader'):
+        assert all(c[key] == cfgs[0][key] for c in cfgs), key

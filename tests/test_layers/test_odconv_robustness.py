@@ -1,0 +1,131 @@
+"""Attention norms, batch size 1, autocast, and fuzzing against the
+naive reference."""
+import copy
+
+import pytest
+import torch
+import torch.nn as nn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mmdet_odconv import IMPLS, ODConv2d
+from tests.reference import naive_odconv
+
+NORMS = [
+    dict(type='BN'),
+    dict(type='GN', num_groups=4),
+    dict(type='LN'),
+    None,
+]
+
+
+@pytest.mark.parametrize('norm', NORMS, ids=lambda n: str(n and n['type']))
+@pytest.mark.parametrize('batch', [1, 3])
+def test_every_attention_norm_trains_and_batch_one_works(norm, batch):
+    layer = ODConv2d(8, 16, 3, padding=1, min_channel=8,
+                     attention_norm_cfg=norm).train()
+    x = torch.randn(batch, 8, 6, 6)
+    out = layer(x)
+    out.square().mean().backward()
+    for name, p in layer.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+    expected = {'BN': nn.BatchNorm2d, 'GN': nn.GroupNorm,
+                'LN': nn.LayerNorm, None: nn.Identity}
+    assert type(layer.attention.bn) is expected[norm and norm['type']]
+
+
+@pytest.mark.parametrize('norm', NORMS[1:], ids=lambda n: str(n and n['type']))
+def test_sample_independent_norms_do_not_mix_samples_in_training(norm):
+    layer = ODConv2d(8, 16, 3, padding=1, min_channel=8,
+                     attention_norm_cfg=norm).train()
+    x = torch.randn(3, 8, 6, 6)
+    full = layer(x)
+    torch.testing.assert_close(layer(x[1:2]), full[1:2])
+
+
+def test_layer_norm_normalises_over_channels():
+    layer = ODConv2d(8, 16, 3, min_channel=8,
+                     attention_norm_cfg=dict(type='LN'))
+    s = torch.randn(2, 8, 1, 1)
+    out = layer.attention._norm(s)
+    torch.testing.assert_close(out.flatten(1).mean(1), torch.zeros(2),
+                               atol=1e-5, rtol=0)
+
+
+def test_syncbn_converts_like_other_bns():
+    model = nn.Sequential(ODConv2d(8, 16, 3), nn.BatchNorm2d(16))
+    synced = nn.SyncBatchNorm.convert_sync_batchnorm(copy.deepcopy(model))
+    assert isinstance(synced[0].attention.bn, nn.SyncBatchNorm)
+    from mmengine.model import revert_sync_batchnorm
+    back = revert_sync_batchnorm(synced)
+    assert isinstance(back[0].attention.bn, nn.modules.batchnorm._BatchNorm)
+    assert not isinstance(back[0].attention.bn, nn.SyncBatchNorm)
+    built = ODConv2d(8, 16, 3, attention_norm_cfg=dict(type='SyncBN'))
+    assert isinstance(built.attention.bn, nn.SyncBatchNorm)
+
+
+@pytest.mark.parametrize('impl', ['auto', 'loop', 'matmul', 'grouped'])
+@pytest.mark.parametrize('k', [1, 3])
+def test_bf16_autocast_close_to_fp32_attention_in_fp32(impl, k):
+    torch.manual_seed(0)
+    layer = ODConv2d(16, 32, k, padding=k // 2, impl=impl).eval()
+    x = torch.randn(2, 16, 12, 12)
+    ref = layer(x)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        att = layer.attention(x)
+        out = layer(x)
+    assert all(a is None or a.dtype == torch.float32 for a in att)
+    assert out.dtype == torch.bfloat16
+    err = (out.float() - ref).abs().max() / ref.abs().max()
+    assert err < 2e-2, err
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        layer.train()
+        layer(x).float().sum().backward()
+    assert torch.isfinite(layer.weight.grad).all()
+
+
+def test_torch_compile_matches_eager():
+    layer = ODConv2d(8, 16, 3, padding=1, min_channel=4).eval()
+    x = torch.randn(2, 8, 10, 10)
+    compiled = torch.compile(layer, backend='aot_eager', fullgraph=True)
+    torch.testing.assert_close(compiled(x), layer(x), rtol=1e-5, atol=1e-5)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(
+    k=st.integers(1, 7),
+    stride=st.integers(1, 3),
+    dilation=st.integers(1, 2),
+    groups=st.sampled_from([1, 2, 4]),
+    c_in_mult=st.integers(1, 3),
+    c_out_mult=st.integers(1, 3),
+    n=st.integers(1, 4),
+    batch=st.integers(1, 3),
+    size=st.integers(7, 13),
+    padding=st.integers(0, 3),
+    training=st.booleans(),
+    impl=st.sampled_from([i for i in IMPLS if i != 'static']),
+)
+def test_fuzz_against_naive_reference(k, stride, dilation, groups, c_in_mult,
+                                      c_out_mult, n, batch, size, padding,
+                                      training, impl):
+    c_in, c_out = groups * c_in_mult, groups * c_out_mult
+    if (size + 2 * padding - dilation * (k - 1) - 1) < 0:
+        return  # output would be empty; nn.Conv2d rejects it too
+    torch.manual_seed(k * 7 + n)
+    layer = ODConv2d(c_in, c_out, k, stride, padding, dilation, groups,
+                     kernel_num=n, min_channel=3, impl=impl)
+    layer.train(training)
+    x = torch.randn(batch, c_in, size, size + 1, requires_grad=True)
+    xr = x.detach().clone().requires_grad_(True)
+    ref_layer = copy.deepcopy(layer)
+    out = layer(x)
+    ref = naive_odconv(ref_layer, xr, training)
+    torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4)
+    g = torch.randn_like(out)
+    out.backward(g)
+    ref.backward(g)
+    torch.testing.assert_close(x.grad, xr.grad, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(layer.weight.grad, ref_layer.weight.grad,
+                               rtol=1e-4, atol=1e-4)
