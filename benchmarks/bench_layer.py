@@ -19,6 +19,7 @@ memory events of ``torch.profiler``). Writes ``<out>.md``, ``<out>.json``
 and ``<out>.png``; see benchmarks/README.md.
 """
 import argparse
+import contextlib
 import datetime
 import json
 import math
@@ -28,13 +29,11 @@ import shlex
 import statistics
 import sys
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple)
 
-# Silence Kineto's per-session log lines (the CPU memory proxy profiles).
-os.environ.setdefault('KINETO_LOG_LEVEL', '5')
-
-import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
+import torch
+import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -148,6 +147,10 @@ def machine_info(device: torch.device) -> Dict[str, Any]:
     except OSError:
         pass
     info['cpu'] = cpu
+    try:
+        info['loadavg_start'] = [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        pass
     if device.type == 'cuda':
         info['gpu'] = torch.cuda.get_device_name(device)
         info['cuda'] = torch.version.cuda
@@ -175,6 +178,22 @@ def machine_line(info: Dict[str, Any]) -> str:
 def exact_command() -> str:
     argv = getattr(sys, 'orig_argv', None) or ['python'] + sys.argv
     return shlex.join(argv)
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null (Kineto logs two lines per
+    profiling session from C++, whatever KINETO_LOG_LEVEL says)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def geomean(values: Sequence[float]) -> float:
@@ -250,7 +269,7 @@ class Runner:
             self.sync()
             return torch.cuda.max_memory_allocated(self.device) - base
         from torch.profiler import ProfilerActivity, profile
-        with profile(
+        with quiet_stderr(), profile(
                 activities=[ProfilerActivity.CPU],
                 profile_memory=True) as prof:
             call()
@@ -377,6 +396,7 @@ def run_case(runner: Runner, case: Dict[str, Any], methods: List[str],
             res['error'] = errors[m]
         if times.get(m):
             res['median_ms'] = statistics.median(times[m]) * 1e3
+            res['min_ms'] = min(times[m]) * 1e3
             res['times_ms'] = [t * 1e3 for t in times[m]]
         if m in peaks:
             res['peak_bytes'] = peaks[m]
@@ -561,6 +581,11 @@ def _fmt_mb(res: Dict[str, Any]) -> str:
     return f"{res['peak_bytes'] / 2**20:.1f}" if 'peak_bytes' in res else '-'
 
 
+def load(meta: Dict[str, Any], when: str) -> str:
+    v = meta['machine'].get(f'loadavg_{when}')
+    return '?' if v is None else ' / '.join(f'{x:.2f}' for x in v)
+
+
 def write_markdown(path: str, data: Dict[str, Any]) -> None:
     meta = data['meta']
     methods = meta['methods']
@@ -570,7 +595,10 @@ def write_markdown(path: str, data: Dict[str, Any]) -> None:
         '',
         f"- Machine: {machine_line(meta['machine'])}",
         f"- Command: `{meta['command']}`",
-        f"- Date: {meta['date']}; wall time {meta['wall_s']:.0f} s",
+        f"- Date: {meta['date']}; wall time {meta['wall_s']:.0f} s; "
+        f'load average (1, 5, 15 min) at start {load(meta, "start")}, '
+        f'at end {load(meta, "end")} (other processes on the cores make '
+        'CPU timings noisy)',
         f"- Timing: median of up to {meta['repeats']} repeats (at least "
         f"{meta['min_repeats']}, fewer when a case would exceed "
         f"{meta['max_seconds_per_case']} s) after {meta['warmup']} warm-up "
@@ -636,29 +664,34 @@ def write_markdown(path: str, data: Dict[str, Any]) -> None:
 
 def write_plot(path: str, data: Dict[str, Any]) -> Optional[str]:
     """Bars of train overhead vs nn.Conv2d per shape and B, one panel per
-    n, log y. Returns an error message instead of raising."""
+    n, log y, bars drawn from 1. Returns an error message instead of
+    raising."""
     try:
         import matplotlib
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
+        from matplotlib.patches import Patch
+        from matplotlib.ticker import FuncFormatter
     except ImportError as err:
         return f'no plot: {err}'
-    cases = [c for c in data['cases']
-             if c['status'] == 'ok' and c['mode'] == 'train']
-    if not cases:
-        return 'no plot: no train case measured'
+    cases = [c for c in data['cases'] if c['mode'] == 'train']
     ns = sorted({c['kernel_num'] for c in cases})
+    if not any(c['status'] == 'ok' for c in cases):
+        return 'no plot: no train case measured'
     shapes = [tuple(s) for s in data['meta']['shapes']]
     batches = data['meta']['batches']
-    fig, axes = plt.subplots(len(ns), 1, figsize=(max(8, 1.6 * len(shapes)),
-                                                  3.6 * len(ns)),
-                             squeeze=False)
+    group = len(batches) + 1
+    fig, axes = plt.subplots(
+        len(ns), 1, figsize=(max(8.0, 1.7 * len(shapes)), 3.8 * len(ns)),
+        squeeze=False)
     width = 0.4
+    bars = (('ours/static', 'tab:blue', 'ours (auto)'),
+            ('reference/static', 'tab:orange', 'reference (folded)'))
     for ax, n in zip(axes[:, 0], ns):
         xs, labels = [], []
         for i, shape in enumerate(shapes):
             for j, b in enumerate(batches):
-                x = i * (len(batches) + 1) + j
+                x = i * group + j
                 xs.append(x)
                 labels.append(str(b))
                 c = next((c for c in cases if tuple(c['shape']) == shape
@@ -666,29 +699,34 @@ def write_plot(path: str, data: Dict[str, Any]) -> Optional[str]:
                          None)
                 if c is None:
                     continue
-                for off, key, color in ((-width / 2, 'ours/static',
-                                         'tab:blue'),
-                                        (width / 2, 'reference/static',
-                                         'tab:orange')):
-                    if key in c['ratios']:
-                        ax.bar(x + off, c['ratios'][key], width,
-                               color=color)
-            ax.text(i * (len(batches) + 1) + (len(batches) - 1) / 2, -0.16,
+                if c['status'] != 'ok':
+                    ax.text(x, 1.0, 'skipped', rotation=90, ha='center',
+                            va='bottom', fontsize=6, color='grey')
+                    continue
+                for k, (key, color, _) in enumerate(bars):
+                    r = c['ratios'].get(key)
+                    if r is not None:
+                        ax.bar(x + (k - 0.5) * width, r - 1.0, width,
+                               bottom=1.0, color=color)
+            ax.text(i * group + (len(batches) - 1) / 2, -0.14,
                     shape_name(shape), transform=ax.get_xaxis_transform(),
                     ha='center', va='top', fontsize=8)
         ax.axhline(1.0, color='k', lw=0.8)
         ax.set_yscale('log')
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f'{v:g}x'))
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f'{v:g}x'))
+        ax.tick_params(axis='y', which='minor', labelsize=6)
         ax.set_xticks(xs)
         ax.set_xticklabels(labels, fontsize=7)
-        ax.set_ylabel('time / nn.Conv2d')
-        ax.set_title(f'train fwd+bwd overhead, n={n} (ticks: B)')
-        ax.bar(0, 0, color='tab:blue', label='ours (auto)')
-        ax.bar(0, 0, color='tab:orange', label='reference (folded)')
-        ax.legend(fontsize=8, loc='upper right')
+        ax.set_xlim(-1, len(shapes) * group - 1)
+        ax.set_ylabel('time / nn.Conv2d (log)')
+        ax.set_title(f'train fwd+bwd overhead vs nn.Conv2d, n={n} '
+                     '(tick labels: batch size)', fontsize=10)
+        ax.legend(handles=[Patch(color=c, label=lb) for _, c, lb in bars],
+                  fontsize=8, loc='upper right')
     meta = data['meta']
-    fig.suptitle(f"ODConv2d vs nn.Conv2d, {meta['device']} "
-                 f"{meta['dtype']}: {machine_line(meta['machine'])}",
-                 fontsize=8)
+    fig.suptitle(f"ODConv2d layer, {meta['device']} {meta['dtype']}: "
+                 f"{machine_line(meta['machine'])}", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -725,8 +763,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('--max-seconds-per-case', type=float,
                    help='estimated seconds of one case (all methods, '
                    'warm-up, repeats, memory pass) above which it is '
-                   'skipped; repeats shrink to fit (default 20 CPU, '
+                   'skipped; repeats shrink to fit (default 30 CPU, '
                    '5 CUDA)')
+    p.add_argument('--max-gflop', type=float,
+                   help='skip cases whose static conv needs more GFLOP per '
+                   'timed call (forward, or forward + backward counted as '
+                   '3x): a deterministic cut of the biggest cases '
+                   '(default 100 on CPU, 0 = none on CUDA)')
     p.add_argument('--max-memory-gb', type=float,
                    help='skip cases whose estimated peak exceeds it '
                    '(default: half the available RAM on CPU, 80%% of the '
@@ -741,6 +784,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    help='skip the peak-memory pass')
     p.add_argument('--no-self-check', action='store_true',
                    help='skip the reference self-check at start')
+    p.add_argument('--from-json', metavar='JSON',
+                   help='measure nothing: rewrite the .md and .png (and '
+                   'the summary) of an earlier run from its .json, next to '
+                   'it unless --out is given')
     p.add_argument('--out', help='output path without extension (default '
                    'benchmarks/results/{cpu,gpu}_layer[_<dtype>][_quick])')
     args = p.parse_args(argv)
@@ -757,7 +804,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     if args.warmup is None:
         args.warmup = 5 if cuda else 1
     if args.max_seconds_per_case is None:
-        args.max_seconds_per_case = 5.0 if cuda else 20.0
+        args.max_seconds_per_case = 5.0 if cuda else 30.0
+    if args.max_gflop is None:
+        args.max_gflop = 0.0 if cuda else 100.0
+    if args.out is None and args.from_json:
+        args.out = os.path.splitext(args.from_json)[0]
     if args.out is None:
         name = ('gpu' if cuda else 'cpu') + '_layer'
         if args.dtype != 'float32':
@@ -792,8 +843,25 @@ def calibrate(runner: Runner) -> float:
     return conv_flops(shape, 1, 'train') / max(t, 1e-9)
 
 
+def render(out: str, data: Dict[str, Any]) -> None:
+    """Write <out>.md and <out>.png and print the summary."""
+    write_markdown(out + '.md', data)
+    note = write_plot(out + '.png', data)
+    print('\n'.join(['', 'Summary'] + summary_lines(data['summary'])))
+    for t in data['summary']['targets']:
+        print(f"  [{t['status']}] {t['target']}: {t['detail']}")
+    print(f'wrote {out}.md, .json' + (f' ({note})' if note else ', .png')
+          + f" ({data['meta']['wall_s']:.0f} s of measuring)")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
+    if args.from_json:
+        with open(args.from_json) as f:
+            data = json.load(f)
+        data['summary'] = summarise(data['cases'], args.tolerance)
+        render(args.out, data)
+        return 0
     if args.device == 'cuda' and not torch.cuda.is_available():
         print('CUDA is not available', file=sys.stderr)
         return 2
@@ -848,8 +916,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    * conv_flops(shape, b, mode) / flops_per_s)
         mem = estimate_bytes(shape, b, n, mode, act_bytes) / 2**30
         elapsed = time.perf_counter() - start
+        gflop = conv_flops(shape, b, mode) / 1e9
         if args.time_limit and elapsed > args.time_limit:
             case['status'] = f'skipped: --time-limit {args.time_limit:.0f} s'
+        elif args.max_gflop and gflop > args.max_gflop:
+            case['status'] = (f'skipped: {gflop:.0f} GFLOP > --max-gflop '
+                              f'{args.max_gflop:g}')
         elif mem > mem_limit:
             case['status'] = (f'skipped: est. {mem:.1f} GB > '
                               f'{mem_limit:.1f} GB')
@@ -878,14 +950,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     data = _collect(args, info, methods, cases, start)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     _write_json(args.out + '.json', data)
-    write_markdown(args.out + '.md', data)
-    note = write_plot(args.out + '.png', data)
-    print('\n'.join(['', 'Summary'] + summary_lines(data['summary'])))
-    for t in data['summary']['targets']:
-        print(f"  [{t['status']}] {t['target']}: {t['detail']}")
-    print(f"wrote {args.out}.md, .json" + (f' ({note})' if note
-                                          else ', .png')
-          + f" in {data['meta']['wall_s']:.0f} s")
+    render(args.out, data)
     return 0
 
 
@@ -893,6 +958,10 @@ def _collect(args: argparse.Namespace, info: Dict[str, Any],
              methods: List[str], cases: List[Dict[str, Any]],
              start: float) -> Dict[str, Any]:
     device = torch.device(args.device)
+    try:
+        info['loadavg_end'] = [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        pass
     meta = {
         'command': exact_command(),
         'date': datetime.datetime.now().isoformat(timespec='seconds'),
@@ -911,6 +980,7 @@ def _collect(args: argparse.Namespace, info: Dict[str, Any],
         'min_repeats': args.min_repeats,
         'warmup': args.warmup,
         'max_seconds_per_case': args.max_seconds_per_case,
+        'max_gflop': args.max_gflop,
         'padding': 'k // 2',
         'stride': 1,
     }

@@ -22,7 +22,7 @@ from torch.nn.modules.utils import _pair
 IntOrPair = Union[int, Tuple[int, int]]
 
 # Formulations of the per-sample convolution; see ODConv2d.forward.
-IMPLS = ('auto', 'static', 'single', 'matmul', 'loop', 'grouped')
+IMPLS = ('auto', 'static', 'single', 'matmul', 'loop', 'grouped', 'unfold')
 
 
 class ODConvAttention(nn.Module):
@@ -277,6 +277,8 @@ class ODConv2d(nn.Module):
         - ``matmul``: 1x1 convs with groups=1, a batched matmul.
         - ``loop``: one ordinary conv per sample (best for small batches).
         - ``grouped``: the official batch-folded grouped conv.
+        - ``unfold``: im2col and a batched matmul; nothing depends on the
+          batch size at trace time (ONNX export with a dynamic batch).
         """
         self._check_input(x)
         if x.size(0) == 0:  # empty batch (e.g. some RoI paths): no attention
@@ -304,11 +306,15 @@ class ODConv2d(nn.Module):
                              f'{self.in_channels} got an input with '
                              f'{x.size(1)} channels (shape {tuple(x.shape)})')
 
+    def _choose_impl_static(self) -> bool:
+        """Whether the kernel is the same for every sample."""
+        return self.kernel_num == 1 and self.kernel_size == (1, 1)
+
     def _choose_impl(self, x: torch.Tensor) -> str:
         """Deterministic choice of formulation from shapes alone."""
         batch = x.size(0)
         one_by_one = self.kernel_size == (1, 1)
-        if self.kernel_num == 1 and one_by_one:
+        if self._choose_impl_static():
             return 'static'
         if batch == 1:
             return 'single'
@@ -370,6 +376,8 @@ class ODConv2d(nn.Module):
             out = self._matmul_1x1(x, w)
         elif impl == 'grouped':
             out = self._grouped(x, w)
+        elif impl == 'unfold':
+            out = self._unfold_matmul(x, w)
         else:  # 'loop', and 'single'/'matmul' where they do not apply
             out = torch.cat([
                 self._conv(x[i:i + 1], w[i]) for i in range(x.size(0))
@@ -395,6 +403,23 @@ class ODConv2d(nn.Module):
         out = torch.bmm(w.view(batch, self.out_channels, c_in),
                         x.reshape(batch, c_in, h * wd))
         return out.view(batch, self.out_channels, h, wd)
+
+    def _unfold_matmul(self, x: torch.Tensor,
+                       w: torch.Tensor) -> torch.Tensor:
+        """im2col + batched matmul: no Python loop over the batch and no
+        batch size baked into the graph (exportable with a dynamic batch)."""
+        batch, _, h, wd = x.shape
+        kh, kw = self.kernel_size
+        h_out = (h + 2 * self.padding[0] - self.dilation[0] *
+                 (kh - 1) - 1) // self.stride[0] + 1
+        w_out = (wd + 2 * self.padding[1] - self.dilation[1] *
+                 (kw - 1) - 1) // self.stride[1] + 1
+        g = self.groups
+        cols = F.unfold(x.to(w.dtype), self.kernel_size, self.dilation,
+                        self.padding, self.stride)
+        cols = cols.view(batch, g, -1, h_out * w_out)
+        out = torch.matmul(w.view(batch, g, self.out_channels // g, -1), cols)
+        return out.view(batch, self.out_channels, h_out, w_out)
 
     def _grouped(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         batch, _, h, wd = x.shape

@@ -1,0 +1,96 @@
+"""Deployment helpers: fold BN into ODConv, export to ONNX with a dynamic
+batch axis.
+
+ODConv's kernel depends on the input, so it cannot become a static conv;
+what *can* be folded is an inference BN that follows it: BN scales each
+output channel by ``s = gamma / sqrt(var + eps)`` and shifts it by
+``beta - mean * s``. The scale commutes with every attention (they multiply)
+and with the bank aggregation (it is linear), so it goes into every kernel
+of the bank; the shift becomes ODConv's plain bias.
+"""
+import contextlib
+from typing import Iterator, Optional, Sequence
+
+import torch
+import torch.nn as nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from .layers import ODConv2d
+
+
+def _fold(conv: ODConv2d, bn: _BatchNorm) -> None:
+    std = torch.sqrt(bn.running_var + bn.eps)
+    scale = (bn.weight if bn.affine else torch.ones_like(std)) / std
+    shift = (bn.bias if bn.affine else torch.zeros_like(std)) \
+        - bn.running_mean * scale
+    with torch.no_grad():
+        conv.weight.mul_(scale.view(1, -1, 1, 1, 1))
+        if conv.bias is None:
+            conv.bias = nn.Parameter(shift.clone())
+        else:
+            conv.bias.mul_(scale).add_(shift)
+
+
+def fuse_odconv_bn(module: nn.Module) -> nn.Module:
+    """Fold every eval-mode BN that directly follows an ODConv2d (in the
+    children's registration order, as MMCV's ``fuse_conv_bn``) into it and
+    replace the BN by ``nn.Identity``. The attention's own BN is untouched.
+    Returns the module, changed in place; call it on an eval-mode model.
+    """
+    last: Optional[ODConv2d] = None
+    last_name = None
+    for name, child in module.named_children():
+        if isinstance(child, _BatchNorm) and last is not None:
+            if child.track_running_stats and \
+                    child.num_features == last.out_channels:
+                _fold(last, child)
+                setattr(module, name, nn.Identity())
+            last = None
+        elif isinstance(child, ODConv2d):
+            last, last_name = child, name
+        else:
+            fuse_odconv_bn(child)
+            last = None
+    del last_name
+    return module
+
+
+@contextlib.contextmanager
+def odconv_impl(model: nn.Module, impl: str) -> Iterator[nn.Module]:
+    """Temporarily force every ODConv2d of ``model`` to one formulation."""
+    layers = [m for m in model.modules() if isinstance(m, ODConv2d)]
+    saved = [m.impl for m in layers]
+    try:
+        for m in layers:
+            m.impl = 'static' if m._choose_impl_static() else impl
+        yield model
+    finally:
+        for m, s in zip(layers, saved):
+            m.impl = s
+
+
+def export_onnx(model: nn.Module,
+                path: str,
+                input_shape: Sequence[int] = (1, 3, 224, 224),
+                opset: int = 17,
+                dynamic_batch: bool = True) -> str:
+    """Export ``model`` (eval mode) to ONNX with a dynamic batch axis.
+
+    ODConv layers are traced with the ``unfold`` formulation (im2col and a
+    batched matmul), in which nothing depends on the batch size; the
+    official batch-folded grouped conv would bake it in as ``groups``.
+    """
+    model.eval()
+    x = torch.randn(*input_shape)
+    dynamic_axes = {'input': {0: 'batch'}, 'output': {0: 'batch'}} \
+        if dynamic_batch else None
+    with odconv_impl(model, 'unfold'), torch.no_grad():
+        torch.onnx.export(
+            model, (x, ),
+            path,
+            input_names=['input'],
+            output_names=['output'],
+            opset_version=opset,
+            dynamic_axes=dynamic_axes,
+            dynamo=False)
+    return path

@@ -1,0 +1,63 @@
+"""BN folding into ODConv, and ONNX export with a dynamic batch axis."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+from mmdet_odconv import ODConv2d
+from mmdet_odconv.deploy import export_onnx, fuse_odconv_bn
+from mmdet_odconv.models import ODResNet
+
+
+def _randomise_bns(model):
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.2)
+                m.running_var.uniform_(0.5, 2)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.2)
+    return model
+
+
+def test_fuse_bn_into_odconv_is_exact():
+    torch.manual_seed(0)
+    model = _randomise_bns(ODResNet(depth=18, base_channels=8,
+                                    odconv=dict(kernel_num=4)))
+    model.eval()  # mmdet's ResNet.train() returns None: no chaining
+    x = torch.randn(2, 3, 64, 64)
+    expected = model(x)
+    fused = fuse_odconv_bn(copy.deepcopy(model))
+    n_bn = sum(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    n_bn_fused = sum(isinstance(m, nn.BatchNorm2d) for m in fused.modules())
+    n_od = sum(isinstance(m, ODConv2d) for m in model.modules())
+    assert n_bn - n_bn_fused == n_od  # one BN after every ODConv
+    assert isinstance(fused.layer1[0].bn1, nn.Identity)
+    assert fused.layer1[0].conv1.bias is not None
+    assert isinstance(fused.layer1[0].conv1.attention.bn, nn.BatchNorm2d)
+    for a, b in zip(expected, fused(x)):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize('batch', [1, 3])
+def test_onnx_export_dynamic_batch_matches_pytorch(tmp_path, batch):
+    ort = pytest.importorskip('onnxruntime')
+    torch.manual_seed(0)
+    model = _randomise_bns(ODResNet(depth=18, base_channels=8,
+                                    out_indices=(3, ),
+                                    odconv=dict(kernel_num=4)))
+    model.eval()
+    path = export_onnx(model, str(tmp_path / 'od_r18.onnx'),
+                       (2, 3, 64, 64))
+    sess = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    x = torch.randn(batch, 3, 64, 64)
+    (out, ) = sess.run(None, {'input': x.numpy()})
+    with torch.no_grad():
+        ref = model(x)[0].numpy()
+    assert out.shape == ref.shape
+    np.testing.assert_allclose(out, ref, rtol=1e-3, atol=1e-3)
+    # export restored the layers' formulation
+    assert {m.impl for m in model.modules() if isinstance(m, ODConv2d)} \
+        == {'auto'}

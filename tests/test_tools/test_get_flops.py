@@ -1,0 +1,48 @@
+"""get_flops counts ODConv's conv, aggregation and attention work."""
+import pytest
+import torch.nn as nn
+
+from mmdet_odconv import ODConv2d
+from mmdet_odconv.utils.complexity import complexity
+from tools.analysis_tools.get_flops import main, measure
+
+
+def test_single_layer_counts_conv_aggregation_and_attention():
+    import torch
+    layer = ODConv2d(8, 16, 3, padding=1, kernel_num=4, min_channel=16)
+    static = nn.Conv2d(8, 16, 3, padding=1, bias=False)
+    x = torch.randn(1, 8, 10, 10)
+    od = complexity(layer, (x, ))
+    st = complexity(static, (x, ))
+    conv = 16 * 8 * 9 * 10 * 10  # multiply-adds of the conv itself
+    assert st['flops'] == conv
+    aggregation = 4 * 16 * 8 * 9  # kernel-bank matmul over n
+    spatial = 16 * 8 * 9  # spatial attention on the kernel
+    heads = 8 * 16 + 16 * (8 + 16 + 9 + 4)  # squeeze FC + four heads
+    assert od['flops'] >= conv + aggregation + spatial + heads
+    assert od['flops'] <= 1.2 * conv
+    assert od['odconv_layers'] == 1 and od['odconv_flops'] == od['flops']
+
+
+def test_backbone_flops_and_params_vs_paper(capsys):
+    """OD-ResNet50 at 224x224: parameters equal the paper's (backbone
+    without the 2.05 M classifier) and ODConv adds FLOPs in the order
+    1x < 4x."""
+    cfg = 'configs/odconv/faster-rcnn_r50{}_fpn_1x_coco.py'
+    base = measure(cfg.format(''), (224, 224), backbone=True)
+    od1 = measure(cfg.format('-odconv1x'), (224, 224), backbone=True)
+    od4 = measure(cfg.format('-odconv4x'), (224, 224), backbone=True)
+    fc = 2048 * 1000 + 1000
+    assert (od1['params'] + fc) / 1e6 == pytest.approx(28.64, abs=0.01)
+    assert (od4['params'] + fc) / 1e6 == pytest.approx(90.67, abs=0.01)
+    assert base['flops'] < od1['flops'] < od4['flops']
+    assert od4['flops'] / base['flops'] < 1.1  # paper: 4.080 / 3.858
+    assert main([cfg.format('-odconv4x'), '--shape', '64', '--backbone']) \
+        == 0
+    assert '1 FLOP = 1 multiply-add' in capsys.readouterr().out
+
+
+def test_detector_flops_without_dataset():
+    r = measure('configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py',
+                (96, 96))
+    assert r['odconv_layers'] == 16 and r['flops'] > r['odconv_flops'] > 0

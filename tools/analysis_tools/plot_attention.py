@@ -1,0 +1,115 @@
+"""Plot what every ODConv layer's attention does on one image.
+
+  python tools/analysis_tools/plot_attention.py CONFIG CHECKPOINT IMAGE \
+      [--out attention.png] [--max-layers 24]
+
+One row per ODConv layer: the spatial attention over the k x k taps (a
+heat map), the distributions of the channel and filter attentions
+(histograms), and the kernel attention over the bank (bars).
+"""
+import argparse
+import os.path as osp
+import sys
+from typing import Dict, List
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
+
+import torch  # noqa: E402
+
+import mmdet_odconv  # noqa: E402,F401
+from mmdet_odconv import ODConv2d  # noqa: E402
+
+
+def capture_attentions(model: torch.nn.Module,
+                       run) -> List[Dict[str, object]]:
+    """Call ``run()`` and record every ODConv's attentions (first sample)."""
+    records: List[Dict[str, object]] = []
+    handles = []
+    for name, m in model.named_modules():
+        if not isinstance(m, ODConv2d):
+            continue
+
+        def hook(mod, args, out, name=name, layer=m):
+            channel, filt, spatial, kernel = (
+                None if t is None else t[0].detach().float().cpu()
+                for t in out)
+            k = layer.kernel_size
+            records.append(
+                dict(name=name, channel=channel, filter=filt,
+                     spatial=None if spatial is None else spatial.view(*k),
+                     kernel=kernel))
+
+        handles.append(m.attention.register_forward_hook(hook))
+    try:
+        with torch.no_grad():
+            run()
+    finally:
+        for h in handles:
+            h.remove()
+    return records
+
+
+def plot(records: List[Dict[str, object]], out: str) -> str:
+    """Write the attention figure for ``records`` to ``out`` (PNG)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    rows = max(len(records), 1)
+    fig, axes = plt.subplots(rows, 4, figsize=(12, 1.8 * rows + 0.6),
+                             squeeze=False)
+    titles = ('spatial (k x k)', 'channel (input)', 'filter (output)',
+              'kernel (bank)')
+    for j, t in enumerate(titles):
+        axes[0][j].set_title(t, fontsize=10)
+    for i, r in enumerate(records):
+        ax = axes[i]
+        ax[0].set_ylabel(r['name'], fontsize=7, rotation=0, ha='right')
+        if r['spatial'] is not None:
+            ax[0].imshow(r['spatial'].numpy(), cmap='viridis', vmin=0,
+                         vmax=1)
+        else:
+            ax[0].text(0.5, 0.5, '1x1: none', ha='center', va='center')
+        for a, key in ((ax[1], 'channel'), (ax[2], 'filter')):
+            if r[key] is not None:
+                a.hist(r[key].numpy(), bins=20, range=(0, 1))
+            else:
+                a.text(0.5, 0.5, 'depthwise: none', ha='center',
+                       va='center')
+        if r['kernel'] is not None:
+            ax[3].bar(range(len(r['kernel'])), r['kernel'].numpy())
+            ax[3].set_ylim(0, 1)
+        else:
+            ax[3].text(0.5, 0.5, 'n=1: none', ha='center', va='center')
+        for a in ax:
+            a.tick_params(labelsize=6)
+        ax[0].set_xticks([])
+        ax[0].set_yticks([])
+    fig.tight_layout()
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('image')
+    p.add_argument('--out', default='attention.png')
+    p.add_argument('--max-layers', type=int, default=24)
+    p.add_argument('--device', default='cpu')
+    args = p.parse_args(argv)
+    from mmdet.apis import inference_detector, init_detector
+    model = init_detector(args.config, args.checkpoint, device=args.device)
+    records = capture_attentions(
+        model, lambda: inference_detector(model, args.image))
+    if not records:
+        raise SystemExit(f'{args.config}: the model has no ODConv layer')
+    plot(records[:args.max_layers], args.out)
+    print(f'{len(records)} ODConv layers; wrote {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
