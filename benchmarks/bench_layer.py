@@ -29,11 +29,16 @@ import shlex
 import statistics
 import sys
 import time
+import warnings
 from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
                     Tuple)
 
 import torch
 import torch.nn as nn
+
+# mmengine imports pkg_resources, which warns on every run with new
+# setuptools; nothing to act on here.
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -173,6 +178,18 @@ def machine_line(info: Dict[str, Any]) -> str:
     parts.append(f"{info['cpu']}, {cores} cores")
     parts.append(f"torch {info['torch']}, {info['threads']} threads")
     return '; '.join(parts)
+
+
+def warn_if_busy(info: Dict[str, Any]) -> None:
+    """Warn when other processes load the CPU (timings get noisy; with
+    several threads, OpenMP workers wait on descheduled peers)."""
+    load1 = (info.get('loadavg_start') or [0.0])[0]
+    if load1 >= 1.0:
+        print(
+            f'WARNING: load average {load1:.1f} at start: other processes '
+            'compete for the CPU, so timings will be noisy; prefer an idle '
+            'machine (or --threads 1, which suffers less).',
+            flush=True)
 
 
 def exact_command() -> str:
@@ -321,8 +338,9 @@ def auto_impl(module: nn.Module, x: torch.Tensor) -> Optional[str]:
 
 
 def is_oom(err: BaseException) -> bool:
-    return isinstance(err, (MemoryError, torch.cuda.OutOfMemoryError)) or (
-        'out of memory' in str(err).lower())
+    if isinstance(err, (MemoryError, torch.cuda.OutOfMemoryError)):
+        return True
+    return 'out of memory' in str(err).lower()
 
 
 def run_case(runner: Runner, case: Dict[str, Any], methods: List[str],
@@ -335,8 +353,7 @@ def run_case(runner: Runner, case: Dict[str, Any], methods: List[str],
     torch.manual_seed(0)
     mods = build_modules(shape, n, methods, device)  # type: ignore[arg-type]
     x = torch.randn(
-        batch, shape[0], shape[3], shape[4], device=device,
-        dtype=runner.dtype)
+        batch, shape[0], shape[3], shape[4], device=device, dtype=runner.dtype)
     case['auto_impl'] = auto_impl(mods['ours'], x) if 'ours' in mods else None
     calls: Dict[str, Tuple[Callable[[], None], Callable[[], None]]] = {}
     errors: Dict[str, str] = {}
@@ -376,8 +393,9 @@ def run_case(runner: Runner, case: Dict[str, Any], methods: List[str],
     repeats = max(min(args.repeats, budget), args.min_repeats)
     for i in range(repeats):
         one_round(i, record=True)
-    measured = (sum(statistics.median(v) for v in times.values() if v)
-                if any(times.values()) else round_time)
+    measured = (
+        sum(statistics.median(v) for v in times.values()
+            if v) if any(times.values()) else round_time)
     peaks: Dict[str, int] = {}
     if not args.no_memory:
         for m, (call, reset) in calls.items():
@@ -445,70 +463,94 @@ def case_ratios(case: Dict[str, Any]) -> Dict[str, float]:
 def summarise(cases: List[Dict[str, Any]], tol: float) -> Dict[str, Any]:
     """Summary numbers and the tracked targets."""
     ok = [c for c in cases if c['status'] == 'ok']
-    summary: Dict[str, Any] = {'geomean_ours_static_train': {},
-                               'geomean_reference_static_train': {},
-                               'geomean_ours_static_eval': {},
-                               'b1_eval_ours_static_3x3': []}
+    summary: Dict[str, Any] = {
+        'geomean_ours_static_train': {},
+        'geomean_reference_static_train': {},
+        'geomean_ours_static_eval': {},
+        'b1_eval_ours_static_3x3': []
+    }
     for n in sorted({c['kernel_num'] for c in ok}):
-        for key, mode, ratio in (
-                ('geomean_ours_static_train', 'train', 'ours/static'),
-                ('geomean_reference_static_train', 'train',
-                 'reference/static'),
-                ('geomean_ours_static_eval', 'eval', 'ours/static')):
-            vals = [c['ratios'][ratio] for c in ok if c['kernel_num'] == n
-                    and c['mode'] == mode and ratio in c['ratios']]
+        for key, mode, ratio in (('geomean_ours_static_train', 'train',
+                                  'ours/static'),
+                                 ('geomean_reference_static_train', 'train',
+                                  'reference/static'),
+                                 ('geomean_ours_static_eval', 'eval',
+                                  'ours/static')):
+            vals = [
+                c['ratios'][ratio] for c in ok if c['kernel_num'] == n
+                and c['mode'] == mode and ratio in c['ratios']
+            ]
             if vals:
-                summary[key][str(n)] = {'value': geomean(vals),
-                                        'cases': len(vals)}
+                summary[key][str(n)] = {
+                    'value': geomean(vals),
+                    'cases': len(vals)
+                }
     worst = None
     for c in ok:
         r = c['ratios'].get('ours/reference')
         if r is not None and (worst is None or r > worst[0]):
             worst = (r, c)
     if worst:
-        summary['worst_ours_reference'] = {'value': worst[0],
-                                           'case': case_label(worst[1])}
+        summary['worst_ours_reference'] = {
+            'value': worst[0],
+            'case': case_label(worst[1])
+        }
     for c in ok:
         if c['batch'] == 1 and c['mode'] == 'eval' and c['shape'][2] == 3:
             r = c['ratios'].get('ours/static')
             if r is not None:
-                summary['b1_eval_ours_static_3x3'].append(
-                    {'shape': shape_name(tuple(c['shape'])),
-                     'kernel_num': c['kernel_num'], 'value': r})
+                summary['b1_eval_ours_static_3x3'].append({
+                    'shape':
+                    shape_name(tuple(c['shape'])),
+                    'kernel_num':
+                    c['kernel_num'],
+                    'value':
+                    r
+                })
 
     targets = []
     # 1. ours <= reference everywhere (within the timing tolerance).
     rs = [(c['ratios']['ours/reference'], c) for c in ok
           if 'ours/reference' in c['ratios']]
     bad = [(r, c) for r, c in rs if r > 1 + tol]
-    targets.append(_target(
-        f'ours <= reference at every case (timing tolerance {tol:.0%})',
-        rs, bad, lambda: f'max ours/reference {max(r for r, _ in rs):.2f}'))
+    targets.append(
+        _target(
+            f'ours <= reference at every case (timing tolerance {tol:.0%})',
+            rs, bad,
+            lambda: f'max ours/reference {max(r for r, _ in rs):.2f}'))
     # 1b. >= 2x faster where the reference is >= 3x static.
     rs = [(c['ratios']['ours/reference'], c) for c in ok
           if c['ratios'].get('reference/static', 0) >= 3
           and 'ours/reference' in c['ratios']]
     bad = [(r, c) for r, c in rs if r > 0.5]
-    targets.append(_target(
-        'ours >= 2x faster than reference where reference >= 3x static',
-        rs, bad, lambda: f'{len(rs)} such cases, max ours/reference '
-        f'{max(r for r, _ in rs):.2f}'))
+    targets.append(
+        _target(
+            'ours >= 2x faster than reference (ours/reference <= 0.5) where '
+            'reference >= 3x static', rs, bad,
+            lambda: f'{len(rs)} such cases, max ours/reference '
+            f'{max(r for r, _ in rs):.2f}'))
     # 2. geometric mean vs nn.Conv2d (train fwd+bwd).
     for n, limit in (('1', 1.25), ('4', 1.6)):
         g = summary['geomean_ours_static_train'].get(n)
         status = 'n/a' if g is None else (
             'PASS' if g['value'] <= limit else 'FAIL')
-        detail = '' if g is None else (
+        detail = 'no data' if g is None else (
             f"{g['value']:.2f}x over {g['cases']} cases")
-        targets.append({'target': f'geomean ours/static, train, n={n} '
-                                  f'<= {limit}x', 'status': status,
-                        'detail': detail})
+        targets.append({
+            'target': f'geomean ours/static, train, n={n} '
+            f'<= {limit}x',
+            'status': status,
+            'detail': detail
+        })
     # 3. B=1 eval at every 3x3 shape.
     b1 = summary['b1_eval_ours_static_3x3']
     target = 'B=1 eval ours/static <= 1.15x at every 3x3 shape'
     if not b1:
-        targets.append({'target': target, 'status': 'n/a',
-                        'detail': 'no data'})
+        targets.append({
+            'target': target,
+            'status': 'n/a',
+            'detail': 'no data'
+        })
     else:
         bad = [e for e in b1 if e['value'] > 1.15]
         worst = max(b1, key=lambda e: e['value'])
@@ -516,16 +558,19 @@ def summarise(cases: List[Dict[str, Any]], tol: float) -> Dict[str, Any]:
                   f"{worst['value']:.2f}x")
         if bad:
             detail += f'; {len(bad)} of {len(b1)} above'
-        targets.append({'target': target,
-                        'status': 'FAIL' if bad else 'PASS',
-                        'detail': detail})
+        targets.append({
+            'target': target,
+            'status': 'FAIL' if bad else 'PASS',
+            'detail': detail
+        })
     # 4. train peak memory never above the reference.
     rs = [(c['ratios']['peak ours/reference'], c) for c in ok
           if c['mode'] == 'train' and 'peak ours/reference' in c['ratios']]
     bad = [(r, c) for r, c in rs if r > 1.0]
-    targets.append(_target(
-        'train peak memory ours <= reference at every case', rs, bad,
-        lambda: f'max peak ours/reference {max(r for r, _ in rs):.2f}'))
+    targets.append(
+        _target(
+            'train peak memory ours <= reference at every case', rs, bad,
+            lambda: f'max peak ours/reference {max(r for r, _ in rs):.2f}'))
     summary['targets'] = targets
     return summary
 
@@ -536,12 +581,15 @@ def _target(name: str, rs: list, bad: list,
         return {'target': name, 'status': 'n/a', 'detail': 'no data'}
     text = detail()
     if bad:
-        text += '; failing: ' + ', '.join(
-            f'{case_label(c)} ({r:.2f})' for r, c in bad[:6])
+        text += '; failing: ' + ', '.join(f'{case_label(c)} ({r:.2f})'
+                                          for r, c in bad[:6])
         if len(bad) > 6:
             text += f' and {len(bad) - 6} more'
-    return {'target': name, 'status': 'FAIL' if bad else 'PASS',
-            'detail': text}
+    return {
+        'target': name,
+        'status': 'FAIL' if bad else 'PASS',
+        'detail': text
+    }
 
 
 def case_label(c: Dict[str, Any]) -> str:
@@ -554,12 +602,11 @@ def summary_lines(summary: Dict[str, Any]) -> List[str]:
     for n, g in summary['geomean_ours_static_train'].items():
         ref = summary['geomean_reference_static_train'].get(n)
         ev = summary['geomean_ours_static_eval'].get(n)
-        lines.append(
-            f"geomean overhead vs nn.Conv2d, train fwd+bwd, n={n}: "
-            f"ours {g['value']:.2f}x"
-            + (f", reference {ref['value']:.2f}x" if ref else '')
-            + f" ({g['cases']} cases)"
-            + (f"; eval: ours {ev['value']:.2f}x" if ev else ''))
+        lines.append(f"geomean overhead vs nn.Conv2d, train fwd+bwd, n={n}: "
+                     f"ours {g['value']:.2f}x" +
+                     (f", reference {ref['value']:.2f}x" if ref else '') +
+                     f" ({g['cases']} cases)" +
+                     (f"; eval: ours {ev['value']:.2f}x" if ev else ''))
     w = summary.get('worst_ours_reference')
     if w:
         lines.append(f"worst ours/reference: {w['value']:.2f} at "
@@ -595,7 +642,8 @@ def write_markdown(path: str, data: Dict[str, Any]) -> None:
         '',
         f"- Machine: {machine_line(meta['machine'])}",
         f"- Command: `{meta['command']}`",
-        f"- Date: {meta['date']}; wall time {meta['wall_s']:.0f} s; "
+        f"- Date: {meta['date']}; {meta['wall_s']:.0f} s from start-up "
+        'to the end of measuring; '
         f'load average (1, 5, 15 min) at start {load(meta, "start")}, '
         f'at end {load(meta, "end")} (other processes on the cores make '
         'CPU timings noisy)',
@@ -605,6 +653,8 @@ def write_markdown(path: str, data: Dict[str, Any]) -> None:
         'call(s); methods interleaved in one process. eval = forward '
         'under no_grad; train = forward + backward (input requires grad).',
         f"- Peak memory: {meta['memory_proxy']}.",
+        '- `--quick`: a smoke run of the harness (few shapes and repeats); '
+        'not a measurement to quote.' if meta.get('quick') else None,
         '- Ratios are ours/static = ODConv2d(auto) / nn.Conv2d, '
         'ref/static = FoldedODConv2d / nn.Conv2d, ours/ref; below 1 means '
         'ours is faster (or smaller).',
@@ -612,6 +662,7 @@ def write_markdown(path: str, data: Dict[str, Any]) -> None:
         '## Summary',
         '',
     ]
+    lines = [ln for ln in lines if ln is not None]
     lines += [f'- {s}' for s in summary_lines(data['summary'])]
     lines += ['', '| target | status | detail |', '|---|---|---|']
     for t in data['summary']['targets']:
@@ -623,40 +674,54 @@ def write_markdown(path: str, data: Dict[str, Any]) -> None:
             continue
         what = 'forward + backward' if mode == 'train' else 'forward'
         lines += ['', f'## {mode} ({what}), ms', '']
-        head = ['shape', 'B', 'n', 'static', 'ours', 'ref', 'ours/static',
-                'ref/static', 'ours/ref', 'auto impl', 'MB static',
-                'MB ours', 'MB ref'] + extra
+        head = [
+            'shape', 'B', 'n', 'static', 'ours', 'ref', 'ours/static',
+            'ref/static', 'ours/ref', 'auto impl', 'MB static', 'MB ours',
+            'MB ref'
+        ] + extra
         lines.append('| ' + ' | '.join(head) + ' |')
         lines.append('|' + '---|' * len(head))
         for c in rows:
-            cells = [shape_name(tuple(c['shape'])), str(c['batch']),
-                     str(c['kernel_num'])]
+            cells = [
+                shape_name(tuple(c['shape'])),
+                str(c['batch']),
+                str(c['kernel_num'])
+            ]
             if c['status'] != 'ok':
                 cells += [c['status']] + [''] * (len(head) - 4)
                 lines.append('| ' + ' | '.join(cells) + ' |')
                 continue
             res, rat = c['results'], c['ratios']
-            cells += [_fmt_ms(res.get(m, {}))
-                      for m in ('static', 'ours', 'reference')]
-            cells += [f'{rat[k]:.2f}' if k in rat else '-'
-                      for k in ('ours/static', 'reference/static',
-                                'ours/reference')]
+            cells += [
+                _fmt_ms(res.get(m, {}))
+                for m in ('static', 'ours', 'reference')
+            ]
+            cells += [
+                f'{rat[k]:.2f}' if k in rat else '-'
+                for k in ('ours/static', 'reference/static', 'ours/reference')
+            ]
             cells.append(str(c.get('auto_impl') or '-'))
-            cells += [_fmt_mb(res.get(m, {}))
-                      for m in ('static', 'ours', 'reference')]
+            cells += [
+                _fmt_mb(res.get(m, {}))
+                for m in ('static', 'ours', 'reference')
+            ]
             cells += [_fmt_ms(res[m]) if m in res else 'n/a' for m in extra]
             lines.append('| ' + ' | '.join(cells) + ' |')
     if extra:
-        lines += ['', f"Forced impls ({', '.join(extra)}): ms; 'n/a' where "
-                  "the impl does not apply (it would fall back to 'loop')."]
+        lines += [
+            '', f"Forced impls ({', '.join(extra)}): ms; 'n/a' where "
+            "the impl does not apply (it would fall back to 'loop')."
+        ]
     errors = [(c, m, r['error']) for c in data['cases'] if c['status'] == 'ok'
               for m, r in c['results'].items() if 'error' in r]
     if errors:
         lines += ['', '## Errors', '']
         lines += [f'- {case_label(c)} {m}: {e}' for c, m, e in errors]
     if skipped:
-        lines += ['', f'{len(skipped)} case(s) skipped; the reason is in the '
-                  'table and in the JSON.']
+        lines += [
+            '', f'{len(skipped)} case(s) skipped; the reason is in the '
+            'table and in the JSON.'
+        ]
     lines.append('')
     with open(path, 'w') as f:
         f.write('\n'.join(lines))
@@ -682,7 +747,9 @@ def write_plot(path: str, data: Dict[str, Any]) -> Optional[str]:
     batches = data['meta']['batches']
     group = len(batches) + 1
     fig, axes = plt.subplots(
-        len(ns), 1, figsize=(max(8.0, 1.7 * len(shapes)), 3.8 * len(ns)),
+        len(ns),
+        1,
+        figsize=(max(8.0, 1.7 * len(shapes)), 3.8 * len(ns)),
         squeeze=False)
     width = 0.4
     bars = (('ours/static', 'tab:blue', 'ours (auto)'),
@@ -695,22 +762,37 @@ def write_plot(path: str, data: Dict[str, Any]) -> Optional[str]:
                 xs.append(x)
                 labels.append(str(b))
                 c = next((c for c in cases if tuple(c['shape']) == shape
-                          and c['batch'] == b and c['kernel_num'] == n),
-                         None)
+                          and c['batch'] == b and c['kernel_num'] == n), None)
                 if c is None:
                     continue
                 if c['status'] != 'ok':
-                    ax.text(x, 1.0, 'skipped', rotation=90, ha='center',
-                            va='bottom', fontsize=6, color='grey')
+                    ax.text(
+                        x,
+                        1.0,
+                        c['status'].split(':')[0],
+                        rotation=90,
+                        ha='center',
+                        va='bottom',
+                        fontsize=6,
+                        color='grey')
                     continue
                 for k, (key, color, _) in enumerate(bars):
                     r = c['ratios'].get(key)
                     if r is not None:
-                        ax.bar(x + (k - 0.5) * width, r - 1.0, width,
-                               bottom=1.0, color=color)
-            ax.text(i * group + (len(batches) - 1) / 2, -0.14,
-                    shape_name(shape), transform=ax.get_xaxis_transform(),
-                    ha='center', va='top', fontsize=8)
+                        ax.bar(
+                            x + (k - 0.5) * width,
+                            r - 1.0,
+                            width,
+                            bottom=1.0,
+                            color=color)
+            ax.text(
+                i * group + (len(batches) - 1) / 2,
+                -0.14,
+                shape_name(shape),
+                transform=ax.get_xaxis_transform(),
+                ha='center',
+                va='top',
+                fontsize=8)
         ax.axhline(1.0, color='k', lw=0.8)
         ax.set_yscale('log')
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f'{v:g}x'))
@@ -720,13 +802,19 @@ def write_plot(path: str, data: Dict[str, Any]) -> Optional[str]:
         ax.set_xticklabels(labels, fontsize=7)
         ax.set_xlim(-1, len(shapes) * group - 1)
         ax.set_ylabel('time / nn.Conv2d (log)')
-        ax.set_title(f'train fwd+bwd overhead vs nn.Conv2d, n={n} '
-                     '(tick labels: batch size)', fontsize=10)
-        ax.legend(handles=[Patch(color=c, label=lb) for _, c, lb in bars],
-                  fontsize=8, loc='upper right')
+        ax.set_title(
+            f'train fwd+bwd overhead vs nn.Conv2d, n={n} '
+            '(tick labels: batch size)',
+            fontsize=10)
+        ax.legend(
+            handles=[Patch(color=c, label=lb) for _, c, lb in bars],
+            fontsize=8,
+            loc='upper right')
     meta = data['meta']
-    fig.suptitle(f"ODConv2d layer, {meta['device']} {meta['dtype']}: "
-                 f"{machine_line(meta['machine'])}", fontsize=8)
+    fig.suptitle(
+        f"ODConv2d layer, {meta['device']} {meta['dtype']}: "
+        f"{machine_line(meta['machine'])}",
+        fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -739,57 +827,93 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         description=__doc__.split('\n')[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
-    p.add_argument('--dtype', default='float32', choices=list(DTYPES),
-                   help='non-float32 runs under torch.autocast with that '
-                   'dtype (inputs in that dtype, modules in float32)')
-    p.add_argument('--quick', action='store_true',
-                   help=f'smoke run: shapes {QUICK_SHAPES}, B 1 2, '
-                   '3 repeats')
-    p.add_argument('--shapes', nargs='+', type=parse_shape,
-                   help='C_inxC_outxkxHxW, e.g. 64x64x3x56x56 (any shape; '
-                   'default: the built-in list)')
+    p.add_argument(
+        '--dtype',
+        default='float32',
+        choices=list(DTYPES),
+        help='non-float32 runs under torch.autocast with that '
+        'dtype (inputs in that dtype, modules in float32)')
+    p.add_argument(
+        '--quick',
+        action='store_true',
+        help=f'smoke run: shapes {QUICK_SHAPES}, B 1 2, '
+        '3 repeats')
+    p.add_argument(
+        '--shapes',
+        nargs='+',
+        type=parse_shape,
+        help='C_inxC_outxkxHxW, e.g. 64x64x3x56x56 (any shape; '
+        'default: the built-in list)')
     p.add_argument('--batches', nargs='+', type=int)
     p.add_argument('--kernel-nums', nargs='+', type=int, default=KERNEL_NUMS)
     p.add_argument('--modes', nargs='+', choices=MODES, default=MODES)
-    p.add_argument('--impls', action='store_true',
-                   help='also time ours with every applicable forced impl')
-    p.add_argument('--repeats', type=int,
-                   help='timed repeats per case (default 5 CPU, 20 CUDA; '
-                   '3 with --quick)')
+    p.add_argument(
+        '--impls',
+        action='store_true',
+        help='also time ours with every applicable forced impl')
+    p.add_argument(
+        '--repeats',
+        type=int,
+        help='timed repeats per case (default 5 CPU, 20 CUDA; '
+        '3 with --quick)')
     p.add_argument('--min-repeats', type=int, default=3)
-    p.add_argument('--warmup', type=int,
-                   help='untimed calls per method (default 1 CPU, 5 CUDA)')
-    p.add_argument('--threads', type=int, help='torch.set_num_threads')
-    p.add_argument('--max-seconds-per-case', type=float,
-                   help='estimated seconds of one case (all methods, '
-                   'warm-up, repeats, memory pass) above which it is '
-                   'skipped; repeats shrink to fit (default 30 CPU, '
-                   '5 CUDA)')
-    p.add_argument('--max-gflop', type=float,
-                   help='skip cases whose static conv needs more GFLOP per '
-                   'timed call (forward, or forward + backward counted as '
-                   '3x): a deterministic cut of the biggest cases '
-                   '(default 100 on CPU, 0 = none on CUDA)')
-    p.add_argument('--max-memory-gb', type=float,
-                   help='skip cases whose estimated peak exceeds it '
-                   '(default: half the available RAM on CPU, 80%% of the '
-                   'GPU memory on CUDA)')
-    p.add_argument('--time-limit', type=float, default=0,
-                   help='total seconds; once exceeded the remaining cases '
-                   'are recorded as skipped (0: no limit)')
-    p.add_argument('--tolerance', type=float, default=0.05,
-                   help='timing noise allowed by the ours <= reference '
-                   'target')
-    p.add_argument('--no-memory', action='store_true',
-                   help='skip the peak-memory pass')
-    p.add_argument('--no-self-check', action='store_true',
-                   help='skip the reference self-check at start')
-    p.add_argument('--from-json', metavar='JSON',
-                   help='measure nothing: rewrite the .md and .png (and '
-                   'the summary) of an earlier run from its .json, next to '
-                   'it unless --out is given')
-    p.add_argument('--out', help='output path without extension (default '
-                   'benchmarks/results/{cpu,gpu}_layer[_<dtype>][_quick])')
+    p.add_argument(
+        '--warmup',
+        type=int,
+        help='untimed calls per method (default 1 CPU, 5 CUDA)')
+    p.add_argument(
+        '--threads',
+        type=int,
+        help='torch.set_num_threads (default: torch default; 1 '
+        'with --quick)')
+    p.add_argument(
+        '--max-seconds-per-case',
+        type=float,
+        help='estimated seconds of one case (all methods, '
+        'warm-up, repeats, memory pass) above which it is '
+        'skipped; repeats shrink to fit (default 20 CPU, '
+        '5 CUDA)')
+    p.add_argument(
+        '--max-gflop',
+        type=float,
+        help='skip cases whose static conv needs more GFLOP per '
+        'timed call (forward, or forward + backward counted as '
+        '3x): a deterministic cut of the biggest cases '
+        '(default 100 on CPU, 0 = none on CUDA)')
+    p.add_argument(
+        '--max-memory-gb',
+        type=float,
+        help='skip cases whose estimated peak exceeds it '
+        '(default: half the available RAM on CPU, 80%% of the '
+        'GPU memory on CUDA)')
+    p.add_argument(
+        '--time-limit',
+        type=float,
+        default=0,
+        help='total seconds; once exceeded the remaining cases '
+        'are recorded as skipped (0: no limit)')
+    p.add_argument(
+        '--tolerance',
+        type=float,
+        default=0.05,
+        help='timing noise allowed by the ours <= reference '
+        'target')
+    p.add_argument(
+        '--no-memory', action='store_true', help='skip the peak-memory pass')
+    p.add_argument(
+        '--no-self-check',
+        action='store_true',
+        help='skip the reference self-check at start')
+    p.add_argument(
+        '--from-json',
+        metavar='JSON',
+        help='measure nothing: rewrite the .md and .png (and '
+        'the summary) of an earlier run from its .json, next to '
+        'it unless --out is given')
+    p.add_argument(
+        '--out',
+        help='output path without extension (default '
+        'benchmarks/results/{cpu,gpu}_layer[_<dtype>][_quick])')
     args = p.parse_args(argv)
     cuda = args.device == 'cuda'
     if args.quick:
@@ -804,7 +928,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     if args.warmup is None:
         args.warmup = 5 if cuda else 1
     if args.max_seconds_per_case is None:
-        args.max_seconds_per_case = 5.0 if cuda else 30.0
+        args.max_seconds_per_case = 5.0 if cuda else 20.0
     if args.max_gflop is None:
         args.max_gflop = 0.0 if cuda else 100.0
     if args.out is None and args.from_json:
@@ -850,8 +974,26 @@ def render(out: str, data: Dict[str, Any]) -> None:
     print('\n'.join(['', 'Summary'] + summary_lines(data['summary'])))
     for t in data['summary']['targets']:
         print(f"  [{t['status']}] {t['target']}: {t['detail']}")
-    print(f'wrote {out}.md, .json' + (f' ({note})' if note else ', .png')
-          + f" ({data['meta']['wall_s']:.0f} s of measuring)")
+    print(f'wrote {out}.md, .json' + (f' ({note})' if note else ', .png') +
+          f" ({data['meta']['wall_s']:.0f} s of measuring)")
+
+
+def skip_reason(args: argparse.Namespace, shape: Shape, batch: int, n: int,
+                mode: str, est_round: float, rounds: int, mem_limit: float,
+                act_bytes: int, elapsed: float) -> str:
+    """'pending' if the case should run, else 'skipped: <reason>'."""
+    gflop = conv_flops(shape, batch, mode) / 1e9
+    mem = estimate_bytes(shape, batch, n, mode, act_bytes) / 2**30
+    if args.time_limit and elapsed > args.time_limit:
+        return f'skipped: --time-limit {args.time_limit:.0f} s'
+    if args.max_gflop and gflop > args.max_gflop:
+        return f'skipped: {gflop:.0f} GFLOP > --max-gflop {args.max_gflop:g}'
+    if mem > mem_limit:
+        return f'skipped: est. {mem:.1f} GB > {mem_limit:.1f} GB'
+    if est_round * rounds > args.max_seconds_per_case:
+        return (f'skipped: est. {est_round * rounds:.0f} s > '
+                f'--max-seconds-per-case {args.max_seconds_per_case:g}')
+    return 'pending'
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -865,6 +1007,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.device == 'cuda' and not torch.cuda.is_available():
         print('CUDA is not available', file=sys.stderr)
         return 2
+    if args.quick and not args.threads:
+        args.threads = 1  # smoke run: robust on a shared, busy machine
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -878,26 +1022,36 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               'all impls, atol 1e-4)')
     runner = Runner(device, dtype)
     flops_per_s = calibrate(runner)
-    mem_limit = args.max_memory_gb or (
-        available_memory_gb(device) * (0.8 if device.type == 'cuda' else 0.5))
+    mem_limit = args.max_memory_gb or (available_memory_gb(device) *
+                                       (0.8 if device.type == 'cuda' else 0.5))
     act_bytes = torch.tensor([], dtype=dtype).element_size()
     methods = list(BASE_METHODS)
     if args.impls:
-        methods += sorted({f'ours[{i}]' for s in args.shapes
-                           for b in args.batches for n in args.kernel_nums
-                           for i in applicable_impls(s, b, n)},
-                          key=lambda m: IMPLS.index(m[5:-1]))
+        methods += sorted(
+            {
+                f'ours[{i}]'
+                for s in args.shapes
+                for b in args.batches
+                for n in args.kernel_nums
+                for i in applicable_impls(s, b, n)
+            },
+            key=lambda m: IMPLS.index(m[5:-1]))
     info = machine_info(device)
     print(f'{machine_line(info)}; static conv ~{flops_per_s / 1e9:.0f} '
           f'GFLOP/s; memory limit {mem_limit:.1f} GB')
+    warn_if_busy(info)
     cases: List[Dict[str, Any]] = []
     for shape in args.shapes:
         for n in args.kernel_nums:
             for mode in args.modes:
                 for b in args.batches:
-                    cases.append({'shape': list(shape), 'batch': b,
-                                  'kernel_num': n, 'mode': mode,
-                                  'status': 'pending'})
+                    cases.append({
+                        'shape': list(shape),
+                        'batch': b,
+                        'kernel_num': n,
+                        'mode': mode,
+                        'status': 'pending'
+                    })
     rounds = args.warmup + args.min_repeats + (0 if args.no_memory else 1)
     # Per (shape, n, mode): (batch, seconds of one round) last measured or
     # estimated, to extrapolate linearly in B.
@@ -906,45 +1060,49 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for i, case in enumerate(cases):
         shape = tuple(case['shape'])
         b, n, mode = case['batch'], case['kernel_num'], case['mode']
-        case_methods = [m for m in methods if not m.startswith('ours[')
-                        or m[5:-1] in applicable_impls(shape, b, n)]
+        case_methods = [
+            m for m in methods if not m.startswith('ours[')
+            or m[5:-1] in applicable_impls(shape, b, n)
+        ]
         key = (shape, n, mode)
         if key in last:
             est = last[key][1] * b / last[key][0]
         else:  # ~1.5x a static conv per method (the reference is slower)
-            est = (1.5 * len(case_methods)
-                   * conv_flops(shape, b, mode) / flops_per_s)
-        mem = estimate_bytes(shape, b, n, mode, act_bytes) / 2**30
-        elapsed = time.perf_counter() - start
-        gflop = conv_flops(shape, b, mode) / 1e9
-        if args.time_limit and elapsed > args.time_limit:
-            case['status'] = f'skipped: --time-limit {args.time_limit:.0f} s'
-        elif args.max_gflop and gflop > args.max_gflop:
-            case['status'] = (f'skipped: {gflop:.0f} GFLOP > --max-gflop '
-                              f'{args.max_gflop:g}')
-        elif mem > mem_limit:
-            case['status'] = (f'skipped: est. {mem:.1f} GB > '
-                              f'{mem_limit:.1f} GB')
-        elif est * rounds > args.max_seconds_per_case:
-            case['status'] = (
-                f'skipped: est. {est * rounds:.0f} s > '
-                f'--max-seconds-per-case {args.max_seconds_per_case:g}')
+            est = (1.5 * len(case_methods) * conv_flops(shape, b, mode) /
+                   flops_per_s)
+        case['status'] = skip_reason(args, shape, b, n, mode, est, rounds,
+                                     mem_limit, act_bytes,
+                                     time.perf_counter() - start)
         if case['status'] != 'pending':
             last[key] = (b, est)
-            print(f'[{i + 1}/{len(cases)}] {case_label(case)}: '
-                  f"{case['status']}", flush=True)
+            print(
+                f'[{i + 1}/{len(cases)}] {case_label(case)}: '
+                f"{case['status']}",
+                flush=True)
             continue
         t0 = time.perf_counter()
-        measured = run_case(runner, case, case_methods, args, est)
+        try:
+            measured = run_case(runner, case, case_methods, args, est)
+        except Exception as err:  # noqa: BLE001  (e.g. OOM building it)
+            case['status'] = f'error: {_error_text(err)}'
+            last[key] = (b, est)
+            _free(device)
+            print(
+                f'[{i + 1}/{len(cases)}] {case_label(case)}: '
+                f"{case['status']}",
+                flush=True)
+            continue
         last[key] = (b, measured)
         res, rat = case['results'], case['ratios']
         msg = ', '.join(f'{m} {_fmt_ms(res[m])}' for m in case_methods)
-        msg += ' ms; ' + ', '.join(
-            f'{k} {rat[k]:.2f}' for k in
-            ('ours/static', 'reference/static', 'ours/reference') if k in rat)
-        print(f'[{i + 1}/{len(cases)}] {case_label(case)} '
-              f"(auto={case['auto_impl']}, {case['repeats']} reps, "
-              f'{time.perf_counter() - t0:.1f} s): {msg}', flush=True)
+        msg += ' ms; ' + ', '.join(f'{k} {rat[k]:.2f}'
+                                   for k in ('ours/static', 'reference/static',
+                                             'ours/reference') if k in rat)
+        print(
+            f'[{i + 1}/{len(cases)}] {case_label(case)} '
+            f"(auto={case['auto_impl']}, {case['repeats']} reps, "
+            f'{time.perf_counter() - t0:.1f} s): {msg}',
+            flush=True)
         data = _collect(args, info, methods, cases, start)
         _write_json(args.out + '.json', data)  # partial results survive
     data = _collect(args, info, methods, cases, start)
@@ -956,36 +1114,36 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _collect(args: argparse.Namespace, info: Dict[str, Any],
              methods: List[str], cases: List[Dict[str, Any]],
-             start: float) -> Dict[str, Any]:
-    device = torch.device(args.device)
+             start: float) -> Dict[str, Any]:  # yapf: disable
+    """The JSON document: meta, summary and every case."""
     try:
         info['loadavg_end'] = [round(v, 2) for v in os.getloadavg()]
     except OSError:
         pass
-    meta = {
-        'command': exact_command(),
-        'date': datetime.datetime.now().isoformat(timespec='seconds'),
-        'wall_s': time.perf_counter() - start,
-        'device': args.device,
-        'dtype': args.dtype,
-        'machine': info,
-        'memory_proxy': (CUDA_MEMORY_PROXY if device.type == 'cuda'
-                         else CPU_MEMORY_PROXY),
-        'methods': methods,
-        'shapes': [list(s) for s in args.shapes],
-        'batches': args.batches,
-        'kernel_nums': args.kernel_nums,
-        'modes': args.modes,
-        'repeats': args.repeats,
-        'min_repeats': args.min_repeats,
-        'warmup': args.warmup,
-        'max_seconds_per_case': args.max_seconds_per_case,
-        'max_gflop': args.max_gflop,
-        'padding': 'k // 2',
-        'stride': 1,
-    }
-    return {'meta': meta, 'summary': summarise(cases, args.tolerance),
-            'cases': cases}
+    meta = dict(
+        command=exact_command(),
+        date=datetime.datetime.now().isoformat(timespec='seconds'),
+        wall_s=time.perf_counter() - start,
+        device=args.device,
+        dtype=args.dtype,
+        machine=info,
+        memory_proxy=(CUDA_MEMORY_PROXY
+                      if args.device == 'cuda' else CPU_MEMORY_PROXY),
+        methods=methods,
+        shapes=[list(s) for s in args.shapes],
+        batches=args.batches,
+        kernel_nums=args.kernel_nums,
+        modes=args.modes,
+        repeats=args.repeats,
+        min_repeats=args.min_repeats,
+        warmup=args.warmup,
+        max_seconds_per_case=args.max_seconds_per_case,
+        max_gflop=args.max_gflop,
+        quick=args.quick,
+        padding='k // 2',
+        stride=1)
+    return dict(
+        meta=meta, summary=summarise(cases, args.tolerance), cases=cases)
 
 
 def _write_json(path: str, data: Dict[str, Any]) -> None:

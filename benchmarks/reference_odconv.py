@@ -98,8 +98,7 @@ class FoldedAttention(nn.Module):
         k = self.kernel_size
         t = self.temperature
         s = self.relu(self._norm(self.fc(self.avgpool(x))))
-        channel = torch.sigmoid(
-            self.channel_fc(s).view(batch, -1, 1, 1) / t)
+        channel = torch.sigmoid(self.channel_fc(s).view(batch, -1, 1, 1) / t)
         filt: Att = 1.0
         if hasattr(self, 'filter_fc'):
             filt = torch.sigmoid(self.filter_fc(s).view(batch, -1, 1, 1) / t)
@@ -150,8 +149,8 @@ class FoldedODConv2d(nn.Module):
                                          groups, reduction, kernel_num,
                                          min_channel, temperature)
         self.weight = nn.Parameter(
-            torch.randn(kernel_num, out_channels, in_channels // groups,
-                        ks[0], ks[1]) * 0.01)
+            torch.randn(kernel_num, out_channels, in_channels // groups, ks[0],
+                        ks[1]) * 0.01)
         if bias:
             self.bias: Optional[nn.Parameter] = nn.Parameter(
                 torch.zeros(out_channels))
@@ -159,7 +158,8 @@ class FoldedODConv2d(nn.Module):
             self.register_parameter('bias', None)
 
     @classmethod
-    def from_odconv(cls, layer: nn.Module,
+    def from_odconv(cls,
+                    layer: nn.Module,
                     share: bool = False) -> 'FoldedODConv2d':
         """Build the reference of an ``ODConv2d``.
 
@@ -170,10 +170,18 @@ class FoldedODConv2d(nn.Module):
                 of copying them. Defaults to False.
         """
         att = layer.attention
-        ref = cls(layer.in_channels, layer.out_channels, layer.kernel_size,
-                  layer.stride, layer.padding, layer.dilation, layer.groups,
-                  layer.bias is not None, layer.kernel_num,
-                  min_channel=1, temperature=float(att.temperature))
+        ref = cls(
+            layer.in_channels,
+            layer.out_channels,
+            layer.kernel_size,
+            layer.stride,
+            layer.padding,
+            layer.dilation,
+            layer.groups,
+            layer.bias is not None,
+            layer.kernel_num,
+            min_channel=1,
+            temperature=float(att.temperature))
         take = (lambda m: m) if share else copy.deepcopy
         mine = ref.attention
         # Whatever squeeze width / norm the layer was built with, mirror it.
@@ -202,8 +210,9 @@ class FoldedODConv2d(nn.Module):
             batch, c_in, h, w = x.shape
             x = (x * channel).reshape(1, batch * c_in, h, w)
             aggregate = spatial * kernel * self.weight.unsqueeze(0)
-            aggregate = torch.sum(aggregate, dim=1).view(
-                -1, c_in // self.groups, self.kernel_size, self.kernel_size)
+            aggregate = torch.sum(
+                aggregate, dim=1).view(-1, c_in // self.groups,
+                                       self.kernel_size, self.kernel_size)
             out = F.conv2d(x, aggregate, None, self.stride, self.padding,
                            self.dilation, self.groups * batch)
             out = out.view(batch, self.out_channels, out.size(-2),
@@ -237,8 +246,15 @@ def self_check(atol: float = 1e-4, verbose: bool = True) -> bool:
         for impl in IMPLS:
             if impl == 'static' and not (n == 1 and k == 1):
                 continue
-            layer = ODConv2d(c_in, c_out, k, stride=stride, padding=k // 2,
-                             groups=groups, kernel_num=n, impl=impl)
+            layer = ODConv2d(
+                c_in,
+                c_out,
+                k,
+                stride=stride,
+                padding=k // 2,
+                groups=groups,
+                kernel_num=n,
+                impl=impl)
             # Non-trivial attentions and BN statistics.
             with torch.no_grad():
                 for p in layer.attention.parameters():

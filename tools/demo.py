@@ -42,6 +42,9 @@ def train_and_evaluate(config: str, work_dir: str, data: str,
 
     import mmdet_odconv  # noqa: F401
     from mmdet_odconv.datasets import generate_coco_dataset
+    from mmdet_odconv.utils import setup_runtime
+
+    setup_runtime()
 
     generate_coco_dataset(data)
     cfg = Config.fromfile(config)

@@ -18,7 +18,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmdet_odconv  # noqa: E402,F401  (registers ODConv, safe globals)
-from mmdet_odconv.utils import adapt_dist_cfg_for_cpu, check_data  # noqa
+from mmdet_odconv.utils import (adapt_dist_cfg_for_cpu, check_data,  # noqa
+                                setup_runtime)
 
 
 def parse_args(argv=None):
@@ -95,6 +96,7 @@ def _add_tta(cfg: Config) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
+    setup_runtime()
     from mmdet.engine.hooks.utils import trigger_visualization_hook
     from mmdet.evaluation import DumpDetResults
 

@@ -17,7 +17,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmdet_odconv  # noqa: E402,F401  (registers ODConv, safe globals)
-from mmdet_odconv.utils import adapt_dist_cfg_for_cpu, check_data  # noqa
+from mmdet_odconv.utils import (adapt_dist_cfg_for_cpu, check_data,  # noqa
+                                setup_runtime)
 
 
 def parse_args(argv=None):
@@ -101,6 +102,7 @@ def build_cfg(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
+    setup_runtime()
     cfg = adapt_dist_cfg_for_cpu(build_cfg(args))
     check_data(cfg, ['train_dataloader', 'val_dataloader'])
     if 'runner_type' not in cfg:
