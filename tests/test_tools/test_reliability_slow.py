@@ -63,9 +63,11 @@ def test_resume_after_sigkill_reaches_identical_weights(tiny_data, tmp_path):
     for k, v in ref['state_dict'].items():
         assert torch.equal(v, out['state_dict'][k]), k
     ref_opt, out_opt = ref['optimizer']['state'], out['optimizer']['state']
-    for k in ref_opt:
-        assert torch.equal(ref_opt[k]['momentum_buffer'],
-                           out_opt[k]['momentum_buffer'])
+    assert ref_opt.keys() == out_opt.keys() and ref_opt
+    for k in ref_opt:  # AdamW moments and step counts
+        for name, v in ref_opt[k].items():
+            assert torch.equal(torch.as_tensor(v),
+                               torch.as_tensor(out_opt[k][name])), name
     assert ref['param_schedulers'] == out['param_schedulers']
 
 
