@@ -129,3 +129,31 @@ class _Evil:
 
 def _raise(*args, **kwargs):
     raise OSError('disk full')
+
+
+def test_official_od_mobilenetv2_maps_by_order(tmp_path):
+    """OD-MobileNetV2's `features.N...` keys map onto our ODMobileNetV2 in
+    module order, every shape checked; a widen mismatch fails clearly."""
+    from mmdet_odconv.models import ODMobileNetV2
+    torch.manual_seed(0)
+    ours = ODMobileNetV2(odconv=dict(kernel_num=4))
+    sd = ours.state_dict()
+    official = OrderedDict()
+    for i, (k, v) in enumerate(sd.items()):  # same order, official names
+        official[f'module.features.{i}.{k.split(".")[-1]}'] = \
+            torch.randn_like(v.float()).to(v.dtype)
+    official['module.classifier.1.weight'] = torch.randn(1000, 1280)
+    src = tmp_path / 'od_mobilenetv2_4x.pth.tar'
+    torch.save({'state_dict': official}, src)
+    target = ODMobileNetV2(odconv=dict(kernel_num=4))
+    out = convert_official_checkpoint(str(src), target)
+    assert list(out) == list(sd)
+    for (k, v), ov in zip(out.items(), list(official.values())[:-1]):
+        assert torch.equal(v, ov), k
+    with pytest.raises(ValueError, match='check kernel_num'):
+        convert_official_checkpoint(
+            str(src), ODMobileNetV2(odconv=dict(kernel_num=1)))
+    with pytest.raises(ValueError, match='does not fit'):
+        convert_official_checkpoint(
+            str(src), ODMobileNetV2(widen_factor=0.5,
+                                    odconv=dict(kernel_num=4)))

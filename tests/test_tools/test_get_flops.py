@@ -46,3 +46,12 @@ def test_detector_flops_without_dataset():
     r = measure('configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py',
                 (96, 96))
     assert r['odconv_layers'] == 16 and r['flops'] > r['odconv_flops'] > 0
+
+
+def test_benchmark_fps_on_cpu(capsys):
+    from tools.analysis_tools.benchmark import main as bench
+    assert bench(['configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py',
+                  '--shape', '96', '96', '--num-images', '3', '--warmup',
+                  '1', '--device', 'cpu']) == 0
+    out = capsys.readouterr().out
+    assert 'img/s' in out and 'over 3 images' in out
