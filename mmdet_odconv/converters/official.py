@@ -76,8 +76,24 @@ def convert_official_checkpoint(
         raise ValueError(f'{src}: neither OD-ResNet (layer1...) nor '
                          'OD-MobileNetV2 (features...) keys found')
     if target is not None:
+        _check_kernel_num(sd, target, src)
         target.load_state_dict(sd, strict=True)
     return sd
+
+
+def _check_kernel_num(sd: Dict[str, torch.Tensor], target: nn.Module,
+                      src: str) -> None:
+    """Name both kernel counts when checkpoint and backbone disagree."""
+    from ..layers import ODConv2d
+    for name, m in target.named_modules():
+        w = sd.get(f'{name}.weight')
+        if isinstance(m, ODConv2d) and w is not None and w.dim() == 5 \
+                and w.size(0) != m.kernel_num:
+            raise ValueError(
+                f'{src} has kernel_num={w.size(0)} ({name}.weight) but the '
+                f'target backbone has kernel_num={m.kernel_num}; use the '
+                f'config with odconv{w.size(0)}x / '
+                f'odconv=dict(kernel_num={w.size(0)})')
 
 
 def save_atomic(obj, dst: str) -> None:

@@ -2,9 +2,12 @@
 
 Since torch 2.6 ``torch.load`` defaults to ``weights_only=True``. MMEngine
 0.10.7 calls it without the argument, so resuming or testing an MMEngine
-checkpoint fails on the few non-tensor objects it stores (its
-``HistoryBuffer`` and numpy arrays in the message hub). Rather than switching
-the safety off, we allow exactly those classes.
+checkpoint fails on the few non-tensor objects it stores: its
+``HistoryBuffer`` (which pickles its statistics methods as
+``getattr(HistoryBuffer, 'mean')``), numpy arrays and scalars in the message
+hub. Rather than switching the safety off, we allow exactly those classes,
+and resolve the pickled ``getattr`` to a function that only hands out
+HistoryBuffer's registered statistics methods.
 """
 from typing import Any, List
 
@@ -32,11 +35,32 @@ def _allowed_globals() -> List[Any]:
     return allowed
 
 
+def history_buffer_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` restricted to HistoryBuffer's statistics methods.
+
+    Stands in for the builtin ``getattr`` while unpickling, so a checkpoint
+    can name ``HistoryBuffer.mean`` but nothing else.
+    """
+    import pickle
+
+    from mmengine.logging.history_buffer import HistoryBuffer
+    allowed = set(HistoryBuffer._statistics_methods) | {
+        'min', 'max', 'current', 'mean'
+    }
+    if obj is HistoryBuffer and isinstance(name, str) and name in allowed:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'refusing getattr({obj!r}, {name!r}) in a weights_only checkpoint:'
+        ' only HistoryBuffer statistics methods are allowed')
+
+
 def register_safe_globals() -> None:
     """Allow MMEngine's checkpoint contents in ``weights_only`` loading."""
     add = getattr(torch.serialization, 'add_safe_globals', None)
     if add is not None:  # torch < 2.4 has no allow-list (and no such check)
         add(_allowed_globals())
+        add([(history_buffer_getattr, '__builtin__.getattr'),
+             (history_buffer_getattr, 'builtins.getattr')])
 
 
 def safe_torch_load(path: str, map_location: Any = 'cpu') -> Any:
