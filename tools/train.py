@@ -77,11 +77,11 @@ def build_cfg(args) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
         if torch.cuda.is_available():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
-        else:  # CPU autocast is bf16, which needs no loss scaling
-            cfg.optim_wrapper.dtype = 'bfloat16'
+        else:  # MMEngine's AMP needs a GPU; CPU autocast is bf16
+            cfg.optim_wrapper.type = 'BF16AutocastOptimWrapper'
     if args.auto_scale_lr:
         if ('auto_scale_lr' in cfg and 'enable' in cfg.auto_scale_lr
                 and 'base_batch_size' in cfg.auto_scale_lr):

@@ -6,12 +6,18 @@ from mmengine.config import Config
 def adapt_dist_cfg_for_cpu(cfg: Config) -> Config:
     """Use gloo and a CPU DDP wrapper when launched without CUDA.
 
-    MMDetection's runtime asks for NCCL and MMEngine passes
-    ``device_ids=[LOCAL_RANK]`` to DDP, both of which need GPUs. A user's
+    MMDetection's runtime asks for NCCL, MMEngine's ``init_dist`` calls
+    ``torch.cuda.set_device`` and passes ``device_ids=[LOCAL_RANK]`` to DDP,
+    all of which need GPUs. For the ``pytorch`` launcher (torchrun) we start
+    the gloo process group ourselves, which MMEngine then reuses. A user's
     explicit ``model_wrapper_cfg`` is left alone.
     """
     if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
         return cfg
+    import torch.distributed as dist
+    if cfg.launcher == 'pytorch' and dist.is_available() \
+            and not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
     cfg.env_cfg.dist_cfg.backend = 'gloo'
     if cfg.get('model_wrapper_cfg') is None:

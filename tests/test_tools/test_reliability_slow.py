@@ -17,15 +17,25 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 pytestmark = pytest.mark.slow
 
 
+def _config_with_hooks(tmp_path, hooks: str) -> str:
+    """The demo config with ``custom_hooks`` replaced (DictAction cannot
+    parse a list of dicts on the command line)."""
+    path = tmp_path / f'cfg_{abs(hash(hooks))}.py'
+    path.write_text(f"_base_ = '{osp.join(ROOT, CONFIG)}'\n"
+                    f'custom_hooks = {hooks}\n')
+    return str(path)
+
+
 def _train_cmd(work, data, iters, *extra):
+    cfg = _config_with_hooks(
+        work.parent, "[dict(type='RNGStateHook'), dict(type="
+        "'ODConvTemperatureHook', start=5, end=1, duration=4, "
+        'by_epoch=False)]')
     opts = tiny_options(data, iters, extra=(
         'default_hooks.checkpoint.interval=2',
         'randomness.deterministic=True',
-        'custom_hooks=[dict(type="RNGStateHook"),'
-        'dict(type="ODConvTemperatureHook",start=5,end=1,duration=4,'
-        'by_epoch=False)]',
     ))
-    return [sys.executable, 'tools/train.py', CONFIG, '--work-dir',
+    return [sys.executable, 'tools/train.py', cfg, '--work-dir',
             str(work), *extra, '--cfg-options', *opts]
 
 
@@ -87,13 +97,13 @@ def test_truncated_checkpoint_never_loads(tiny_data, tmp_path):
 
 def test_dist_train_two_cpu_processes_stay_in_sync(tiny_data, tmp_path):
     work = tmp_path / 'ddp'
-    opts = tiny_options(tiny_data, 4, extra=(
-        'custom_hooks=[dict(type="DDPConsistencyHook",interval=1)]',
-        'log_level=DEBUG'))
+    cfg = _config_with_hooks(
+        tmp_path, "[dict(type='DDPConsistencyHook', interval=1)]")
+    opts = tiny_options(tiny_data, 4, extra=('log_level=DEBUG', ))
     env = dict(os.environ, PYTHON=sys.executable, PORT='29611',
                OMP_NUM_THREADS='1')
     r = subprocess.run(
-        ['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
+        ['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir',
          str(work), '--cfg-options', *opts],
         cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
     log = r.stdout + r.stderr
