@@ -8,12 +8,16 @@ Importing the package registers, in MMEngine's registries:
   placement (stem and shortcut convs stay static);
 - ``ODConvTemperatureHook``: a temperature annealing hook.
 """
-from . import engine, layers, models  # noqa: F401  (registration)
-from .engine import ODConvTemperatureHook
-from .layers import (IMPLS, ODConv2d, ODConvAttention, get_temperature,
-                     set_temperature)
-from .utils import register_safe_globals
-from .version import __version__
+from .evaluation.fast_coco import maybe_use_faster_coco_eval
+
+maybe_use_faster_coco_eval()  # before anything imports MMDetection
+
+from . import engine, layers, models  # noqa: E402,F401  (registration)
+from .engine import ODConvTemperatureHook  # noqa: E402
+from .layers import (IMPLS, ODConv2d, ODConvAttention,  # noqa: E402
+                     get_temperature, set_temperature)
+from .utils import register_safe_globals  # noqa: E402
+from .version import __version__  # noqa: E402
 
 register_safe_globals()
 

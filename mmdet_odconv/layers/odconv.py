@@ -315,28 +315,26 @@ class ODConv2d(nn.Module):
     def _choose_impl(self, x: torch.Tensor) -> str:
         """Deterministic choice of formulation from shapes alone.
 
-        Measured on a 2-core CPU (benchmarks/results/cpu_layer.md): a batched
-        matmul beats oneDNN's 1x1 conv; for k > 1 one ordinary conv serves a
-        single sample, and the grouped conv over the batch (with the bank
-        aggregated by a matmul, never materialised per kernel) is as fast as
-        a loop of convs at B = 2 and up to 2x faster at B >= 8.
+        Measured on a 2-core CPU (benchmarks/results/cpu_layer.md): for 1x1
+        convs, per-sample kernels with the channel and filter attentions
+        folded in and a batched matmul beat both the grouped conv and a
+        static conv that scales the (larger) activations; for k > 1 one ordinary conv serves a single sample,
+        and the grouped conv over the batch (with the bank aggregated by a
+        matmul, never materialised per kernel) is as fast as a loop of convs
+        at B = 2 and up to 2x faster at B >= 8.
         """
-        if self._choose_impl_static():
-            return 'static'
         if self._matmul_ok():
             return 'matmul'
+        if self._choose_impl_static():
+            return 'static'
         if x.size(0) == 1:
             return 'single'
         return 'grouped'
 
     def _forward_static(self, x, channel, filt):
         """Static kernel (n == 1, 1x1): attentions act on activations."""
-        x = x * channel.to(x.dtype)[:, :, None, None]
-        weight = self.weight[0].to(self._compute_dtype(x))
-        if self._matmul_ok():
-            out = self._matmul_1x1(x, weight)
-        else:
-            out = self._conv(x, weight)
+        out = self._conv(x * channel.to(x.dtype)[:, :, None, None],
+                         self.weight[0].to(self._compute_dtype(x)))
         if filt is not None:
             out = out * filt.to(out.dtype)[:, :, None, None]
         return out

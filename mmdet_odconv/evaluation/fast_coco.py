@@ -1,0 +1,46 @@
+"""Opt-in ``faster-coco-eval`` in place of pycocotools.
+
+COCO evaluation of the 5k val2017 images takes minutes in pycocotools'
+Python loops; ``faster-coco-eval`` computes the same metrics in C++. It
+must replace the ``pycocotools`` modules *before* MMDetection imports them
+(``mmdet.datasets.api_wrappers``), so it is switched on by an environment
+variable that ``mmdet_odconv`` reads first thing on import:
+
+    MMDET_ODCONV_FASTER_COCO_EVAL=1 python tools/test.py CONFIG CKPT
+
+(``pip install faster-coco-eval``; ``make test`` installs it.)
+"""
+import os
+import sys
+
+FAST_COCO_ENV = 'MMDET_ODCONV_FASTER_COCO_EVAL'
+
+
+def use_faster_coco_eval(strict: bool = True) -> bool:
+    """Make ``import pycocotools...`` resolve to faster-coco-eval.
+
+    Returns True when it is active. Raises RuntimeError (``strict``) if
+    MMDetection already imported pycocotools, since it would keep the old
+    classes, or ImportError if faster-coco-eval is not installed.
+    """
+    already = 'mmdet.datasets.api_wrappers.coco_api' in sys.modules
+    import faster_coco_eval
+    from faster_coco_eval import COCOeval_faster
+    if already:
+        from mmdet.datasets.api_wrappers import coco_api
+        if coco_api._COCOeval is COCOeval_faster:
+            return True
+        if strict:
+            raise RuntimeError(
+                'faster-coco-eval must be enabled before MMDetection is '
+                f'imported: set {FAST_COCO_ENV}=1 in the environment instead')
+        return False
+    faster_coco_eval.init_as_pycocotools()
+    return True
+
+
+def maybe_use_faster_coco_eval() -> bool:
+    """Enable faster-coco-eval if the environment variable asks for it."""
+    if os.environ.get(FAST_COCO_ENV, '').lower() in ('1', 'true', 'yes'):
+        return use_faster_coco_eval()
+    return False
