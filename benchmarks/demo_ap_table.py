@@ -1,9 +1,11 @@
 """Train baseline, ODConv 1x and ODConv 4x on the demo data with the same
 schedule and seed, and print their COCO box AP side by side.
 
-  .venv/bin/python benchmarks/demo_ap_table.py [--out benchmarks/results/demo_ap.md]
+  .venv/bin/python benchmarks/demo_ap_table.py [--reuse] [--out FILE]
 
-About 25 minutes on 2 CPU cores (three ~8 minute trainings).
+About 30 minutes on 2 CPU cores (three ~10 minute trainings); ``--reuse``
+takes a finished run of a config (e.g. the ODConv 4x one `make demo`
+trained) instead of training it again.
 """
 import argparse
 import os.path as osp
@@ -17,6 +19,8 @@ sys.path.insert(0, osp.join(ROOT, 'tools'))
 
 from demo import format_table, train_and_evaluate  # noqa: E402
 
+from tools.analysis_tools.collect_results import read_metrics  # noqa: E402
+
 RUNS = (
     ('R18 (static)', 'configs/demo/faster-rcnn_r18_fpn_demo.py'),
     ('OD-R18 1x', 'configs/demo/faster-rcnn_r18-odconv1x_fpn_demo.py'),
@@ -27,14 +31,22 @@ RUNS = (
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--data', default='data/odconv_demo')
-    p.add_argument('--work-dir', default='work_dirs/demo_ap_table')
+    p.add_argument('--work-dir', default='work_dirs/demo',
+                   help='one sub-folder per config, as `make demo` uses')
     p.add_argument('--out', default='benchmarks/results/demo_ap.md')
+    p.add_argument('--reuse', action='store_true',
+                   help='reuse a config\'s finished run (e.g. from make '
+                   'demo) instead of training it again')
     args = p.parse_args(argv)
     rows = {}
     for name, cfg in RUNS:
         wd = osp.join(args.work_dir, osp.splitext(osp.basename(cfg))[0])
-        met = train_and_evaluate(cfg, wd, args.data)
-        met.pop('runner')
+        met = read_metrics(wd) if args.reuse else None
+        if met is not None and 'train_minutes' not in met:
+            met['train_minutes'] = float('nan')
+        if met is None:
+            met = train_and_evaluate(cfg, wd, args.data)
+            met.pop('runner')
         rows[name] = met
     table = format_table(rows)
     cpu = platform.processor() or platform.machine()
