@@ -18,7 +18,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 import mmdet_odconv  # noqa: E402,F401  (registers ODConv, safe globals)
 from mmdet_odconv.utils import (adapt_dist_cfg_for_cpu, check_data,  # noqa
-                                setup_runtime)
+                                load_config, setup_runtime)
 
 
 def parse_args(argv=None):
@@ -67,15 +67,8 @@ def parse_args(argv=None):
 
 def build_cfg(args) -> Config:
     """The config after command-line overrides, as MMDetection does it."""
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_config(args.config, args.launcher, args.cfg_options,
+                      args.work_dir)
     if args.amp:
         if torch.cuda.is_available():
             cfg.optim_wrapper.type = 'AmpOptimWrapper'

@@ -2,7 +2,7 @@
 import pytest
 import torch
 import torch.nn as nn
-from mmdet.models.backbones import MobileNetV2, ResNet, ResNeXt
+from mmdet.models.backbones import MobileNetV2, ResNet
 from mmdet.registry import MODELS
 from mmengine.registry import init_default_scope
 
