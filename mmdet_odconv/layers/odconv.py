@@ -308,7 +308,7 @@ class ODConv2d(nn.Module):
                              f'{self.in_channels} got an input with '
                              f'{x.size(1)} channels (shape {tuple(x.shape)})')
 
-    def _choose_impl_static(self) -> bool:
+    def _kernel_is_static(self) -> bool:
         """Whether the kernel is the same for every sample."""
         return self.kernel_num == 1 and self.kernel_size == (1, 1)
 
@@ -325,7 +325,7 @@ class ODConv2d(nn.Module):
         """
         if self._matmul_ok():
             return 'matmul'
-        if self._choose_impl_static():
+        if self._kernel_is_static():
             return 'static'
         if x.size(0) == 1:
             return 'single'

@@ -77,7 +77,9 @@ def plot(records: List[Dict[str, object]], out: str) -> str:
                 a.text(0.5, 0.5, 'depthwise: none', ha='center',
                        va='center')
         if r['kernel'] is not None:
-            ax[3].bar(range(len(r['kernel'])), r['kernel'].numpy())
+            n = len(r['kernel'])
+            ax[3].bar(range(n), r['kernel'].numpy())
+            ax[3].set_xticks(range(n))
             ax[3].set_ylim(0, 1)
         else:
             ax[3].text(0.5, 0.5, 'n=1: none', ha='center', va='center')
