@@ -38,7 +38,6 @@ def fuse_odconv_bn(module: nn.Module) -> nn.Module:
     Returns the module, changed in place; call it on an eval-mode model.
     """
     last: Optional[ODConv2d] = None
-    last_name = None
     for name, child in module.named_children():
         if isinstance(child, _BatchNorm) and last is not None:
             if child.track_running_stats and \
@@ -47,11 +46,10 @@ def fuse_odconv_bn(module: nn.Module) -> nn.Module:
                 setattr(module, name, nn.Identity())
             last = None
         elif isinstance(child, ODConv2d):
-            last, last_name = child, name
+            last = child
         else:
             fuse_odconv_bn(child)
             last = None
-    del last_name
     return module
 
 
