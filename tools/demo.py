@@ -4,7 +4,7 @@
 
 Generates the shapes dataset if missing, trains from scratch on the CPU,
 evaluates with pycocotools, prints the box AP table and writes a few images
-with predicted boxes. ``make demo`` runs it with the defaults (~9 minutes on
+with predicted boxes. ``make demo`` runs it with the defaults (~12 minutes on
 2 cores).
 """
 import argparse
