@@ -47,6 +47,8 @@ for _p in (ROOT, HERE):
         sys.path.insert(0, _p)
 
 from mmdet_odconv import IMPLS, ODConv2d  # noqa: E402
+from mmdet_odconv.utils.runtime import (flush_denormals,  # noqa: E402
+                                        tune_cpu_allocator)
 from reference_odconv import FoldedODConv2d, self_check  # noqa: E402
 
 Shape = Tuple[int, int, int, int, int]  # C_in, C_out, k, H, W
@@ -177,7 +179,25 @@ def machine_line(info: Dict[str, Any]) -> str:
                      f"{info['matmul_allow_tf32']})")
     parts.append(f"{info['cpu']}, {cores} cores")
     parts.append(f"torch {info['torch']}, {info['threads']} threads")
+    if info.get('runtime'):
+        parts.append(f"runtime: {info['runtime']}")
     return '; '.join(parts)
+
+
+def apply_runtime_setup(enabled: bool) -> str:
+    """Apply (or not) what our tools' ``setup_runtime`` does; describe it.
+
+    Both sides of every ratio run in this process, so the setting applies
+    to the static conv as much as to ODConv.
+    """
+    if not enabled:
+        return 'none (--no-runtime-setup)'
+    flush_denormals()
+    tuned = tune_cpu_allocator()
+    return ('setup_runtime: denormals flushed, '
+            + ('glibc mmap/trim thresholds 32/128 MiB'
+               if tuned else 'allocator untouched (not glibc, or the '
+               'user set one)'))
 
 
 def warn_if_busy(info: Dict[str, Any]) -> None:
@@ -901,6 +921,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument(
         '--no-memory', action='store_true', help='skip the peak-memory pass')
     p.add_argument(
+        '--no-runtime-setup',
+        action='store_true',
+        help="measure without our tools' runtime setup (denormal "
+        'flushing, glibc keeping freed blocks up to 32 MiB; see '
+        'mmdet_odconv.utils.setup_runtime)')
+    p.add_argument(
         '--no-self-check',
         action='store_true',
         help='skip the reference self-check at start')
@@ -1011,6 +1037,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.threads = 1  # smoke run: robust on a shared, busy machine
     if args.threads:
         torch.set_num_threads(args.threads)
+    runtime = apply_runtime_setup(not args.no_runtime_setup)
     device = torch.device(args.device)
     dtype = DTYPES[args.dtype]
     start = time.perf_counter()
@@ -1037,6 +1064,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             },
             key=lambda m: IMPLS.index(m[5:-1]))
     info = machine_info(device)
+    info['runtime'] = runtime
     print(f'{machine_line(info)}; static conv ~{flops_per_s / 1e9:.0f} '
           f'GFLOP/s; memory limit {mem_limit:.1f} GB')
     warn_if_busy(info)

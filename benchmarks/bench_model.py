@@ -40,8 +40,8 @@ for _p in (ROOT, HERE):
 # yapf: disable
 from mmdet_odconv import IMPLS  # noqa: E402
 from bench_layer import (  # noqa: E402
-    CPU_MEMORY_PROXY, CUDA_MEMORY_PROXY, DTYPES, Runner, exact_command, load,
-    machine_info, machine_line, warn_if_busy)
+    CPU_MEMORY_PROXY, CUDA_MEMORY_PROXY, DTYPES, Runner, apply_runtime_setup,
+    exact_command, load, machine_info, machine_line, warn_if_busy)
 # yapf: enable
 
 CONFIG_DIR = os.path.join(ROOT, 'configs', 'odconv')
@@ -167,6 +167,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument(
         '--no-memory', action='store_true', help='skip the peak-memory pass')
     p.add_argument(
+        '--no-runtime-setup',
+        action='store_true',
+        help="measure without our tools' runtime setup (see "
+        'bench_layer.py --help)')
+    p.add_argument(
         '--out',
         help='output path without extension (default '
         'benchmarks/results/{cpu,gpu}_model[_<dtype>][_quick])')
@@ -198,9 +203,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.threads = 1  # smoke run: robust on a shared, busy machine
     if args.threads:
         torch.set_num_threads(args.threads)
+    runtime = apply_runtime_setup(not args.no_runtime_setup)
     device = torch.device(args.device)
     runner = Runner(device, DTYPES[args.dtype])
     info = machine_info(device)
+    info['runtime'] = runtime
     print(machine_line(info), flush=True)
     warn_if_busy(info)
     start = time.perf_counter()

@@ -89,6 +89,30 @@ def test_folding_attention_into_kernel_is_exact(fold, monkeypatch):
     _close(layer(x), naive_odconv(layer, x))
 
 
+@pytest.mark.parametrize('samples_per_chunk', [1, 2, 3])
+@pytest.mark.parametrize('training', [True, False])
+def test_grouped_batch_chunks_match_reference(samples_per_chunk, training):
+    """Batches above ``kernel_bytes`` of kernels run in chunks (uneven
+    last chunk included) with the same outputs and gradients."""
+    layer = _randomise(ODConv2d(8, 12, 3, 2, 1, groups=2, min_channel=4,
+                                impl='grouped')).train(training)
+    per_sample = layer.weight[0].numel() * 4
+    layer.kernel_bytes = per_sample * samples_per_chunk
+    assert layer._batch_chunk() == samples_per_chunk
+    ref_layer = copy.deepcopy(layer)
+    x = torch.randn(5, 8, 9, 9, requires_grad=True)
+    xr = x.detach().clone().requires_grad_(True)
+    out, ref = layer(x), naive_odconv(ref_layer, xr, training)
+    _close(out, ref)
+    grad = torch.randn_like(out)
+    out.backward(grad)
+    ref.backward(grad)
+    _close(x.grad, xr.grad)
+    _close(layer.weight.grad, ref_layer.weight.grad)
+    _close(layer.attention.kernel_fc.weight.grad,
+           ref_layer.attention.kernel_fc.weight.grad)
+
+
 def test_static_impl_matches_reference():
     layer = _randomise(ODConv2d(8, 16, 1, kernel_num=1, min_channel=4,
                                 impl='static')).train()
