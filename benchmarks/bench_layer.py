@@ -411,6 +411,11 @@ def run_case(runner: Runner, case: Dict[str, Any], methods: List[str],
     other = args.warmup + (0 if args.no_memory else 1)
     budget = int(args.max_seconds_per_case / max(round_time, 1e-9)) - other
     repeats = max(min(args.repeats, budget), args.min_repeats)
+    # Millisecond cases are the noisiest (a 1 ms conv varied 1.0-1.7 ms
+    # between rounds here): give them more rounds, up to --min-case-seconds.
+    if round_time * repeats < args.min_case_seconds:
+        repeats = min(max(args.max_repeats, repeats),
+                      math.ceil(args.min_case_seconds / max(round_time, 1e-9)))
     for i in range(repeats):
         one_round(i, record=True)
     measured = (
@@ -667,7 +672,9 @@ def write_markdown(path: str, data: Dict[str, Any]) -> None:
         f'load average (1, 5, 15 min) at start {load(meta, "start")}, '
         f'at end {load(meta, "end")} (other processes on the cores make '
         'CPU timings noisy)',
-        f"- Timing: median of up to {meta['repeats']} repeats (at least "
+        f"- Timing: median of {meta['repeats']} repeats (up to "
+        f"{meta.get('max_repeats', meta['repeats'])} for cases faster than "
+        f"{meta.get('min_case_seconds', 0):g} s in all; at least "
         f"{meta['min_repeats']}, fewer when a case would exceed "
         f"{meta['max_seconds_per_case']} s) after {meta['warmup']} warm-up "
         'call(s); methods interleaved in one process. eval = forward '
@@ -878,6 +885,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '3 with --quick)')
     p.add_argument('--min-repeats', type=int, default=3)
     p.add_argument(
+        '--min-case-seconds',
+        type=float,
+        help='fast cases get more repeats until their timed rounds take '
+        'this long, up to --max-repeats (default 2 CPU, 0.5 CUDA)')
+    p.add_argument('--max-repeats', type=int, default=100)
+    p.add_argument(
         '--warmup',
         type=int,
         help='untimed calls per method (default 1 CPU, 5 CUDA)')
@@ -953,6 +966,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     args.min_repeats = max(1, min(args.min_repeats, args.repeats))
     if args.warmup is None:
         args.warmup = 5 if cuda else 1
+    if args.min_case_seconds is None:
+        args.min_case_seconds = 0.0 if args.quick else (0.5 if cuda else 2.0)
     if args.max_seconds_per_case is None:
         args.max_seconds_per_case = 5.0 if cuda else 20.0
     if args.max_gflop is None:
@@ -1164,6 +1179,8 @@ def _collect(args: argparse.Namespace, info: Dict[str, Any],
         modes=args.modes,
         repeats=args.repeats,
         min_repeats=args.min_repeats,
+        max_repeats=args.max_repeats,
+        min_case_seconds=args.min_case_seconds,
         warmup=args.warmup,
         max_seconds_per_case=args.max_seconds_per_case,
         max_gflop=args.max_gflop,

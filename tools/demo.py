@@ -11,6 +11,9 @@ import argparse
 import os.path as osp
 import sys
 import time
+from typing import Optional
+
+from mmengine.config import DictAction
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -29,36 +32,35 @@ def parse_args(argv=None):
                    help='dataset folder (generated if missing)')
     p.add_argument('--num-vis', type=int, default=4,
                    help='val images to draw predictions on')
-    p.add_argument('--cfg-options', nargs='+', default=None,
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='key=value overrides, as in tools/train.py')
     return p.parse_args(argv)
 
 
-def train_and_evaluate(config: str, work_dir: str, data: str,
-                       cfg_options=None) -> dict:
-    """Train ``config`` on the demo data, then evaluate; returns metrics."""
-    from mmengine.config import Config, DictAction
+def train_and_evaluate(config: str,
+                       work_dir: str,
+                       data: str,
+                       cfg_options: Optional[dict] = None) -> dict:
+    """Train ``config`` on the demo data, then evaluate; returns metrics.
+
+    ``cfg_options`` is the parsed ``--cfg-options`` dict (as DictAction
+    gives it); the data paths below override any it sets.
+    """
     from mmengine.runner import Runner
 
     import mmdet_odconv  # noqa: F401
     from mmdet_odconv.datasets import generate_coco_dataset
-    from mmdet_odconv.utils import setup_runtime
+    from mmdet_odconv.utils import load_config, setup_runtime
 
     setup_runtime()
 
     generate_coco_dataset(data)
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        action = DictAction(option_strings=[], dest='x')
-        ns = argparse.Namespace()
-        action(None, ns, cfg_options)
-        cfg.merge_from_dict(ns.x)
+    cfg = load_config(config, cfg_options=cfg_options, work_dir=work_dir)
     data_root = data.rstrip('/') + '/'
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = data_root
     for ev in ('val_evaluator', 'test_evaluator'):
         cfg[ev].ann_file = data_root + 'annotations/instances_val.json'
-    cfg.work_dir = work_dir
     # evaluate once, after training, instead of inside the train loop
     cfg.train_cfg.val_interval = cfg.train_cfg.max_iters + 1
     runner = Runner.from_cfg(cfg)

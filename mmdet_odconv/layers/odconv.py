@@ -116,18 +116,27 @@ class ODConvAttention(nn.Module):
         """Return channel (B, C_in), filter (B, C_out), spatial (B, kh*kw)
         and kernel (B, n) attentions in float32; absent heads give None.
 
-        The heads run as one matmul on their concatenated weights, and the
-        sigmoids as one op: a handful of ops instead of a dozen, which is
-        most of the layer's fixed cost at batch 1 on small feature maps.
+        The sigmoids run as one op on the concatenated logits and, without
+        autograd, the heads as one matmul: a handful of ops instead of a
+        dozen, most of the layer's fixed cost at batch 1 on small maps.
         """
         with torch.autocast(x.device.type, enabled=False):
             s = x.to(_attention_dtype(x.dtype)).mean((2, 3))
             s = F.linear(s, self.fc.weight.flatten(1))
             s = self.relu(self._norm(s[:, :, None, None])).flatten(1)
             heads = self._heads()
-            logits = F.linear(s, torch.cat([h.weight.flatten(1)
-                                            for h in heads]),
-                              torch.cat([h.bias for h in heads]))
+            if torch.is_grad_enabled():
+                # One matmul per head: a concatenated weight would be kept
+                # for backward (with its gradient), above the official
+                # layer's memory.
+                logits = torch.cat([
+                    F.linear(s, h.weight.flatten(1), h.bias) for h in heads
+                ], 1)
+            else:
+                logits = F.linear(s,
+                                  torch.cat([h.weight.flatten(1)
+                                             for h in heads]),
+                                  torch.cat([h.bias for h in heads]))
             logits = logits / self.temperature
             sizes = [h.out_channels for h in heads]
             kernel = None

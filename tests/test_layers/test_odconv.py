@@ -113,6 +113,19 @@ def test_grouped_batch_chunks_match_reference(samples_per_chunk, training):
            ref_layer.attention.kernel_fc.weight.grad)
 
 
+@pytest.mark.parametrize('kernel_num', [1, 4])
+@pytest.mark.parametrize('shape', [SHAPES[0], SHAPES[1], SHAPES[5]])
+def test_inference_without_autograd_matches_reference(shape, kernel_num):
+    """Under no_grad the attention heads run fused; same result."""
+    c_in, c_out, k, s, p, d, g = shape
+    layer = _randomise(ODConv2d(c_in, c_out, k, s, p, d, g,
+                                kernel_num=kernel_num, min_channel=4)).eval()
+    x = torch.randn(2, c_in, 9, 9)
+    with torch.no_grad():
+        out = layer(x)
+    _close(out, naive_odconv(layer, x))
+
+
 def test_static_impl_matches_reference():
     layer = _randomise(ODConv2d(8, 16, 1, kernel_num=1, min_channel=4,
                                 impl='static')).train()
