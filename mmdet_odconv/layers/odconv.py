@@ -72,6 +72,12 @@ class ODConvAttention(nn.Module):
                 width, kernel_size[0] * kernel_size[1], 1, bias=True)
         if kernel_num > 1:
             self.kernel_fc = nn.Conv2d(width, kernel_num, 1, bias=True)
+        # Fixed at construction; forward reads these instead of probing
+        # submodules (nn.Module attribute lookups cost microseconds each).
+        self._sigmoid_heads = tuple(
+            k for k in ('channel_fc', 'filter_fc', 'spatial_fc')
+            if k in self._modules)
+        self._has_kernel_head = 'kernel_fc' in self._modules
         self.init_weights()
 
     def init_weights(self) -> None:
@@ -104,11 +110,6 @@ class ODConvAttention(nn.Module):
                                 bn.bias, False, 0.0, bn.eps)
         return bn(s)
 
-    def _heads(self) -> Tuple[nn.Conv2d, ...]:
-        """The present heads, sigmoid ones first, kernel (softmax) last."""
-        names = ('channel_fc', 'filter_fc', 'spatial_fc', 'kernel_fc')
-        return tuple(getattr(self, k) for k in names if hasattr(self, k))
-
     def forward(
         self, x: torch.Tensor
     ) -> Tuple[torch.Tensor, Optional[torch.Tensor], Optional[torch.Tensor],
@@ -116,39 +117,30 @@ class ODConvAttention(nn.Module):
         """Return channel (B, C_in), filter (B, C_out), spatial (B, kh*kw)
         and kernel (B, n) attentions in float32; absent heads give None.
 
-        The sigmoids run as one op on the concatenated logits and, without
-        autograd, the heads as one matmul: a handful of ops instead of a
-        dozen, most of the layer's fixed cost at batch 1 on small maps.
+        The sigmoid heads share one sigmoid on their concatenated logits: a
+        handful of small ops in all, which is most of the layer's fixed cost
+        at batch 1 on small feature maps.
         """
+        mods = self._modules
         with torch.autocast(x.device.type, enabled=False):
             s = x.to(_attention_dtype(x.dtype)).mean((2, 3))
             s = F.linear(s, self.fc.weight.flatten(1))
             s = self.relu(self._norm(s[:, :, None, None])).flatten(1)
-            heads = self._heads()
-            if torch.is_grad_enabled():
-                # One matmul per head: a concatenated weight would be kept
-                # for backward (with its gradient), above the official
-                # layer's memory.
-                logits = torch.cat([
-                    F.linear(s, h.weight.flatten(1), h.bias) for h in heads
-                ], 1)
-            else:
-                logits = F.linear(s,
-                                  torch.cat([h.weight.flatten(1)
-                                             for h in heads]),
-                                  torch.cat([h.bias for h in heads]))
-            logits = logits / self.temperature
-            sizes = [h.out_channels for h in heads]
+            t = self.temperature
+            logits = [
+                F.linear(s, mods[k].weight.flatten(1), mods[k].bias)
+                for k in self._sigmoid_heads
+            ]
+            sig = torch.sigmoid(torch.cat(logits, 1) / t)
             kernel = None
-            if hasattr(self, 'kernel_fc'):
-                kernel = torch.softmax(logits[:, -self.kernel_num:], dim=1)
-                logits = logits[:, :-self.kernel_num]
-                sizes.pop()
-            parts = list(torch.sigmoid(logits).split(sizes, dim=1))
-        channel = parts.pop(0)
-        filt = parts.pop(0) if hasattr(self, 'filter_fc') else None
-        spatial = parts.pop(0) if hasattr(self, 'spatial_fc') else None
-        return channel, filt, spatial, kernel
+            if self._has_kernel_head:
+                fc = mods['kernel_fc']
+                kernel = torch.softmax(
+                    F.linear(s, fc.weight.flatten(1), fc.bias) / t, dim=1)
+        out = dict(zip(self._sigmoid_heads,
+                       sig.split([g.size(1) for g in logits], 1)))
+        return (out['channel_fc'], out.get('filter_fc'),
+                out.get('spatial_fc'), kernel)
 
 
 def _attention_dtype(dtype: torch.dtype) -> torch.dtype:
