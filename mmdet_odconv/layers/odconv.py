@@ -186,11 +186,15 @@ class ODConv2d(nn.Module):
     """
 
     _version = 1
-    # Upper bound, in bytes, on the per-sample kernels the ``grouped`` path
-    # builds at once; larger batches are processed in chunks of samples.
-    # 24 MiB measured best on a 2-core Xeon (benchmarks/results/cpu_layer.md):
-    # 256x256x3x3 at B=32 ran 1.8x faster in eval, 1.6x in training.
-    kernel_bytes = 24 << 20
+    # Per device type, an upper bound in bytes on the per-sample kernels
+    # the ``grouped`` path builds at once; larger batches go in chunks of
+    # samples. Chosen on the CPU from a sweep of 1-8 samples per chunk
+    # (benchmarks/sweep_kernel_bytes.py) on a 2-core Xeon: at 256x256x3x3
+    # (2.4 MB per kernel) and B=32, chunks of 8 ran 1.8x faster than the
+    # whole batch in eval and 1.6x in training; 64x64x3x3 kernels (4.7 MB
+    # for B=32) stay one chunk. Devices not listed (CUDA: not measured yet)
+    # build the whole batch at once.
+    kernel_bytes = {'cpu': 24 << 20}
     # Attributes MMCV's ConvModule and other nn.Conv2d users read.
     transposed = False
     output_padding = (0, 0)
@@ -340,10 +344,11 @@ class ODConv2d(nn.Module):
         Measured on a 2-core CPU (benchmarks/results/cpu_layer.md): for 1x1
         convs, per-sample kernels with the channel and filter attentions
         folded in and a batched matmul beat both the grouped conv and a
-        static conv that scales the (larger) activations; for k > 1 one ordinary conv serves a single sample,
-        and the grouped conv over the batch (with the bank aggregated by a
-        matmul, never materialised per kernel) is as fast as a loop of convs
-        at B = 2 and up to 2x faster at B >= 8.
+        static conv that scales the (larger) activations; for k > 1 one
+        ordinary conv serves a single sample, and the grouped conv over the
+        batch (bank aggregated by a matmul, never materialised per kernel;
+        batch chunks bounded by ``kernel_bytes``) is as fast as a loop of
+        convs at B = 2 and up to 2x faster at B >= 8.
         """
         if self._matmul_ok():
             return 'matmul'
@@ -391,20 +396,23 @@ class ODConv2d(nn.Module):
     def _fold_attention(self, x: torch.Tensor) -> bool:
         """Fold channel/filter attention into the kernels when the kernels
         are smaller than the activations they would otherwise scale."""
-        kernel_numel = self.weight[0].numel()
+        kernel_numel = self.weight.numel() // self.kernel_num
         act_numel = x.size(1) * x.size(2) * x.size(3)
         return kernel_numel <= act_numel
 
-    def _batch_chunk(self) -> int:
+    def _batch_chunk(self, x: torch.Tensor) -> int:
         """Samples per chunk of the ``grouped`` path (see ``kernel_bytes``)."""
-        per_sample = self.weight[0].numel() * 4  # float32 kernels
-        return max(1, int(self.kernel_bytes) // per_sample)
+        limit = self.kernel_bytes.get(x.device.type)
+        if limit is None:
+            return x.size(0)
+        per_sample = self.weight.numel() // self.kernel_num * 4  # float32
+        return max(1, int(limit) // per_sample)
 
     def _forward_dynamic(self, impl, x, channel, filt, spatial, kernel):
         fold = self._fold_attention(x)
         if not fold:
             x = x * channel.to(x.dtype)[:, :, None, None]
-        chunk = self._batch_chunk() if impl == 'grouped' else x.size(0)
+        chunk = self._batch_chunk(x) if impl == 'grouped' else x.size(0)
         if x.size(0) <= chunk:
             out = self._per_sample_conv(impl, x, channel, filt, spatial,
                                         kernel, fold)

@@ -97,10 +97,11 @@ def test_grouped_batch_chunks_match_reference(samples_per_chunk, training):
     layer = _randomise(ODConv2d(8, 12, 3, 2, 1, groups=2, min_channel=4,
                                 impl='grouped')).train(training)
     per_sample = layer.weight[0].numel() * 4
-    layer.kernel_bytes = per_sample * samples_per_chunk
-    assert layer._batch_chunk() == samples_per_chunk
-    ref_layer = copy.deepcopy(layer)
+    assert ODConv2d.kernel_bytes['cpu'] == 24 << 20  # the class default
+    layer.kernel_bytes = {'cpu': per_sample * samples_per_chunk}
     x = torch.randn(5, 8, 9, 9, requires_grad=True)
+    assert layer._batch_chunk(x) == samples_per_chunk
+    ref_layer = copy.deepcopy(layer)
     xr = x.detach().clone().requires_grad_(True)
     out, ref = layer(x), naive_odconv(ref_layer, xr, training)
     _close(out, ref)

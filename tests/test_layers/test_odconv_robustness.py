@@ -84,9 +84,14 @@ def test_bf16_autocast_close_to_fp32_attention_in_fp32(impl, k):
     assert torch.isfinite(layer.weight.grad).all()
 
 
-def test_torch_compile_matches_eager():
+@pytest.mark.parametrize('chunked', [False, True])
+def test_torch_compile_matches_eager(chunked):
+    """One graph (fullgraph=True: no break in the layer), batch chunks too."""
     layer = ODConv2d(8, 16, 3, padding=1, min_channel=4).eval()
-    x = torch.randn(2, 8, 10, 10)
+    if chunked:
+        per_sample = layer.weight[0].numel() * 4
+        layer.kernel_bytes = {'cpu': 2 * per_sample}  # chunks of 2 samples
+    x = torch.randn(3, 8, 10, 10)
     compiled = torch.compile(layer, backend='aot_eager', fullgraph=True)
     torch.testing.assert_close(compiled(x), layer(x), rtol=1e-5, atol=1e-5)
 
@@ -129,3 +134,20 @@ def test_fuzz_against_naive_reference(k, stride, dilation, groups, c_in_mult,
     torch.testing.assert_close(x.grad, xr.grad, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(layer.weight.grad, ref_layer.weight.grad,
                                rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize('impl', ['auto', 'grouped', 'loop', 'unfold'])
+@pytest.mark.parametrize('batch', [1, 3])
+def test_channels_last_input_gives_the_same_result(impl, batch):
+    """A channels_last (NHWC) input, as in a channels_last model, computes
+    the same outputs and input gradients as a contiguous one."""
+    layer = ODConv2d(8, 16, 3, padding=1, min_channel=4, impl=impl)
+    x = torch.randn(batch, 8, 9, 7)
+    x_cl = x.to(memory_format=torch.channels_last).requires_grad_(True)
+    x = x.requires_grad_(True)
+    out, out_cl = layer(x), layer(x_cl)
+    torch.testing.assert_close(out_cl, out, rtol=1e-5, atol=1e-5)
+    grad = torch.randn_like(out)
+    out.backward(grad)
+    out_cl.backward(grad)
+    torch.testing.assert_close(x_cl.grad, x.grad, rtol=1e-5, atol=1e-5)
