@@ -56,13 +56,21 @@ def train_and_evaluate(config: str,
 
     generate_coco_dataset(data)
     cfg = load_config(config, cfg_options=cfg_options, work_dir=work_dir)
+    if cfg.get('visualizer') is not None:
+        # MMEngine builds visualizers by name as process-wide singletons: a
+        # second training in this process (benchmarks/demo_ap_table.py)
+        # would log its scalars into the first one's work dir.
+        cfg.visualizer.name = f'demo_{osp.basename(work_dir)}_{time.time_ns()}'
     data_root = data.rstrip('/') + '/'
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = data_root
     for ev in ('val_evaluator', 'test_evaluator'):
         cfg[ev].ann_file = data_root + 'annotations/instances_val.json'
     # evaluate once, after training, instead of inside the train loop
+    # (MMEngine's iteration loop also validates at its last iteration
+    # whatever the interval, unless validation begins after it)
     cfg.train_cfg.val_interval = cfg.train_cfg.max_iters + 1
+    cfg.train_cfg.val_begin = cfg.train_cfg.max_iters + 1
     runner = Runner.from_cfg(cfg)
     t0 = time.time()
     runner.train()

@@ -13,3 +13,24 @@ def test_cfg_options_parse_like_train_py():
         'optim_wrapper.clip': [1, 2],
     }
     assert demo.parse_args([]).cfg_options is None
+
+
+def test_two_trainings_in_one_process_log_to_their_own_dirs(tiny_data,
+                                                           tmp_path):
+    """benchmarks/demo_ap_table.py trains several configs in one process;
+    MMEngine's visualizer is a named singleton, so each run must get its
+    own or the second run's metrics land in the first run's work dir."""
+    from tools.analysis_tools.collect_results import read_metrics
+    opts = {'train_cfg.max_iters': 2, 'train_dataloader.batch_size': 2}
+    dirs = [str(tmp_path / 'a'), str(tmp_path / 'b')]
+    for wd in dirs:
+        met = demo.train_and_evaluate(demo.DEFAULT_CONFIG, wd,
+                                      str(tiny_data), opts)
+        met.pop('runner')
+    logged = [read_metrics(wd) for wd in dirs]
+    assert all(m is not None and 'bbox_mAP' in m for m in logged)
+    for wd in dirs:  # one run's log folder per work dir, not two
+        scalars = list((tmp_path / wd).glob('*/vis_data/scalars.json'))
+        assert len(scalars) == 1, scalars
+        rows = scalars[0].read_text().splitlines()
+        assert sum('coco/bbox_mAP' in r for r in rows) == 1, rows
