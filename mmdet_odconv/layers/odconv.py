@@ -377,19 +377,32 @@ class ODConv2d(nn.Module):
         n, c_out, c_in_g, kh, kw = self.weight.shape
         batch = channel.size(0)
         weight = self.weight.to(_attention_dtype(self.weight.dtype))
+        # Without autograd, scalings after the first new tensor are done in
+        # place: no second kernel-sized buffer to write (inference).
+        in_place = not torch.is_grad_enabled()
+        own = kernel is not None  # w is a new tensor, not the parameter
+
+        def scale(w: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+            nonlocal own
+            if own and in_place:
+                return w.mul_(a)
+            own = True
+            return w * a
+
         if kernel is not None:
             w = (kernel @ weight.reshape(n, -1)).view(batch, c_out, c_in_g,
                                                       kh, kw)
         else:
             w = weight.expand(batch, -1, -1, -1, -1)
         if spatial is not None:
-            w = w * spatial.view(batch, 1, 1, kh, kw)
+            w = scale(w, spatial.view(batch, 1, 1, kh, kw))
         if fold:
             if filt is not None:
-                w = w * filt.view(batch, c_out, 1, 1, 1)
-            ch = channel.view(batch, self.groups, 1, c_in_g)
-            w = w.view(batch, self.groups, c_out // self.groups, c_in_g,
-                       kh * kw) * ch[..., None]
+                w = scale(w, filt.view(batch, c_out, 1, 1, 1))
+            ch = channel.view(batch, self.groups, 1, c_in_g, 1)
+            w = scale(
+                w.view(batch, self.groups, c_out // self.groups, c_in_g,
+                       kh * kw), ch)
             w = w.view(batch, c_out, c_in_g, kh, kw)
         return w
 
@@ -428,7 +441,8 @@ class ODConv2d(nn.Module):
                 for i in range(0, x.size(0), chunk)
             ])
         if not fold and filt is not None:
-            out = out * filt.to(out.dtype)[:, :, None, None]
+            f = filt.to(out.dtype)[:, :, None, None]
+            out = out * f if torch.is_grad_enabled() else out.mul_(f)
         return out
 
     def _per_sample_conv(self, impl, x, channel, filt, spatial, kernel,
