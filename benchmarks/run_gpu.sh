@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # One prepared GPU benchmark run (under 8 minutes on an H100; the limits
-# below add up to 440 s):
+# below add up to 480 s):
 #   1. layer harness, float32, with every forced impl   (<= 180 s)
 #   2. layer harness, bfloat16 autocast, forced impls    (<= 130 s)
 #   3. model harness, float32, 800x1333                  (<= 80 s)
 #   4. model harness, bfloat16 autocast, 800x1333        (<= 50 s)
+#   5. samples per chunk of the grouped path (kernel_bytes) (<= 40 s)
 # Each step has its own time limit (the layer harness also stops itself with
 # --time-limit and still writes its tables), and a failed step does not stop
 # the others. Results go to $OUT if set (the device runner collects it),
@@ -63,6 +64,8 @@ step gpu_model 80 benchmarks/bench_model.py --device cuda \
     --out "$OUT_DIR/gpu_model"
 step gpu_model_bf16 50 benchmarks/bench_model.py --device cuda \
     --dtype bfloat16 --out "$OUT_DIR/gpu_model_bf16"
+step gpu_kernel_bytes 40 benchmarks/sweep_kernel_bytes.py --device cuda \
+    --repeats 10
 
 ls -l "$OUT_DIR"
 exit $status
