@@ -3,6 +3,8 @@
 It reads the parameters of an ``ODConv2d`` but none of its code, so the
 layer's fast paths are checked against the plain definition.
 """
+import copy
+
 import torch
 import torch.nn.functional as F
 
@@ -52,3 +54,24 @@ def naive_odconv(layer, x, training=None):
             y = y + layer.bias.view(1, -1, 1, 1)
         outs.append(y)
     return torch.cat(outs)
+
+
+def assert_matches_reference(layer, x, training, tol=1e-4):
+    """Output and gradients (input, bank, every attention parameter) of
+    ``layer`` on ``x`` (which requires grad) equal :func:`naive_odconv` on a
+    copy of the layer."""
+    ref_layer = copy.deepcopy(layer)
+    xr = x.detach().clone().requires_grad_(True)
+    out = layer(x)
+    ref = naive_odconv(ref_layer, xr, training)
+    torch.testing.assert_close(out, ref, rtol=tol, atol=tol)
+    grad = torch.randn_like(out)
+    out.backward(grad)
+    ref.backward(grad)
+    torch.testing.assert_close(x.grad, xr.grad, rtol=tol, atol=tol)
+    torch.testing.assert_close(layer.weight.grad, ref_layer.weight.grad,
+                               rtol=tol, atol=tol)
+    for (name, p1), p2 in zip(layer.attention.named_parameters(),
+                              ref_layer.attention.parameters()):
+        torch.testing.assert_close(p1.grad, p2.grad, rtol=tol, atol=tol,
+                                   msg=lambda m: f'{name}: {m}')

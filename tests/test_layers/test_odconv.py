@@ -7,7 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmdet_odconv import IMPLS, ODConv2d
-from tests.reference import naive_odconv
+from tests.reference import assert_matches_reference, naive_odconv
 
 # (C_in, C_out, k, stride, padding, dilation, groups)
 SHAPES = [
@@ -37,25 +37,6 @@ def _close(a, b, tol=1e-4):
     torch.testing.assert_close(a, b, rtol=tol, atol=tol)
 
 
-def _assert_matches_reference(layer, x, training):
-    """Output and gradients (input, bank, every attention parameter) of
-    ``layer`` equal the naive per-sample reference on a copy of it."""
-    ref_layer = copy.deepcopy(layer)
-    xr = x.detach().clone().requires_grad_(True)
-    out = layer(x)
-    ref = naive_odconv(ref_layer, xr, training)
-    _close(out, ref)
-    grad = torch.randn_like(out)
-    out.backward(grad)
-    ref.backward(grad)
-    _close(x.grad, xr.grad)
-    _close(layer.weight.grad, ref_layer.weight.grad)
-    for (name, p1), p2 in zip(layer.attention.named_parameters(),
-                              ref_layer.attention.parameters()):
-        torch.testing.assert_close(p1.grad, p2.grad, rtol=1e-4, atol=1e-4,
-                                   msg=lambda m: f'{name}: {m}')
-
-
 @pytest.mark.parametrize('shape', SHAPES)
 @pytest.mark.parametrize('kernel_num', [1, 4])
 @pytest.mark.parametrize('training', [True, False])
@@ -66,7 +47,7 @@ def test_matches_naive_reference(shape, kernel_num, training, batch):
                                 kernel_num=kernel_num, min_channel=4))
     layer.train(training)
     x = torch.randn(batch, c_in, 11, 9, requires_grad=True)
-    _assert_matches_reference(layer, x, training)
+    assert_matches_reference(layer, x, training)
 
 
 @pytest.mark.parametrize('impl', [i for i in IMPLS if i != 'static'])
@@ -107,7 +88,7 @@ def test_grouped_batch_chunks_match_reference(samples_per_chunk, training):
     layer.kernel_bytes = {'cpu': per_sample * samples_per_chunk}
     x = torch.randn(5, 8, 9, 9, requires_grad=True)
     assert layer._batch_chunk(x) == samples_per_chunk
-    _assert_matches_reference(layer, x, training)
+    assert_matches_reference(layer, x, training)
 
 
 @pytest.mark.parametrize('kernel_num', [1, 4])

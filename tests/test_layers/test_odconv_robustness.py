@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mmdet_odconv import IMPLS, ODConv2d
-from tests.reference import naive_odconv
+from tests.reference import assert_matches_reference
 
 NORMS = [
     dict(type='BN'),
@@ -123,17 +123,7 @@ def test_fuzz_against_naive_reference(k, stride, dilation, groups, c_in_mult,
                      kernel_num=n, min_channel=3, impl=impl)
     layer.train(training)
     x = torch.randn(batch, c_in, size, size + 1, requires_grad=True)
-    xr = x.detach().clone().requires_grad_(True)
-    ref_layer = copy.deepcopy(layer)
-    out = layer(x)
-    ref = naive_odconv(ref_layer, xr, training)
-    torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4)
-    g = torch.randn_like(out)
-    out.backward(g)
-    ref.backward(g)
-    torch.testing.assert_close(x.grad, xr.grad, rtol=1e-4, atol=1e-4)
-    torch.testing.assert_close(layer.weight.grad, ref_layer.weight.grad,
-                               rtol=1e-4, atol=1e-4)
+    assert_matches_reference(layer, x, training)
 
 
 @pytest.mark.parametrize('impl', ['auto', 'grouped', 'loop', 'unfold'])
