@@ -95,20 +95,22 @@ class ODConvAttention(nn.Module):
                     nn.init.zeros_(m.bias)
 
     def _norm(self, s: torch.Tensor) -> torch.Tensor:
-        """Normalise the squeezed (B, C, 1, 1) descriptor.
+        """Normalise the squeezed (B, C) descriptor.
 
-        A BN given one sample in training normalises with its running
-        statistics (and leaves them unchanged) instead of failing, so batch
-        size 1 trains; LayerNorm normalises over the channels.
+        A BN in eval mode, or given one sample in training, normalises with
+        its running statistics (and leaves them unchanged; so batch size 1
+        trains instead of failing), called functionally on the 2-D
+        descriptor: no module call and no reshapes, which matter in this
+        layer's fixed cost. LayerNorm normalises over the channels.
         """
         bn = self.bn
-        if isinstance(bn, nn.LayerNorm):
-            return bn(s.flatten(1)).view_as(s)
-        if (self.training and s.size(0) == 1 and isinstance(bn, _BatchNorm)
-                and bn.track_running_stats):
+        if (isinstance(bn, _BatchNorm) and bn.track_running_stats
+                and (not bn.training or s.size(0) == 1)):
             return F.batch_norm(s, bn.running_mean, bn.running_var, bn.weight,
                                 bn.bias, False, 0.0, bn.eps)
-        return bn(s)
+        if isinstance(bn, (nn.LayerNorm, nn.Identity)):
+            return bn(s)
+        return bn(s[:, :, None, None]).flatten(1)
 
     def forward(
         self, x: torch.Tensor
@@ -121,22 +123,31 @@ class ODConvAttention(nn.Module):
         handful of small ops in all, which is most of the layer's fixed cost
         at batch 1 on small feature maps.
         """
+        if torch.is_autocast_enabled(x.device.type):
+            with torch.autocast(x.device.type, enabled=False):
+                return self._attend(x)
+        return self._attend(x)
+
+    def _attend(
+        self, x: torch.Tensor
+    ) -> Tuple[torch.Tensor, Optional[torch.Tensor], Optional[torch.Tensor],
+               Optional[torch.Tensor]]:
         mods = self._modules
-        with torch.autocast(x.device.type, enabled=False):
-            s = x.to(_attention_dtype(x.dtype)).mean((2, 3))
-            s = F.linear(s, self.fc.weight.flatten(1))
-            s = self.relu(self._norm(s[:, :, None, None])).flatten(1)
-            t = self.temperature
-            logits = [
-                F.linear(s, mods[k].weight.flatten(1), mods[k].bias)
-                for k in self._sigmoid_heads
-            ]
-            sig = torch.sigmoid(torch.cat(logits, 1) / t)
-            kernel = None
-            if self._has_kernel_head:
-                fc = mods['kernel_fc']
-                kernel = torch.softmax(
-                    F.linear(s, fc.weight.flatten(1), fc.bias) / t, dim=1)
+        # The mean accumulates in float32 without a float32 copy of x.
+        s = x.mean((2, 3), dtype=_attention_dtype(x.dtype))
+        s = self.relu(self._norm(F.linear(s, mods['fc'].weight.flatten(1))))
+        t = self.temperature
+        logits = [
+            F.linear(s, mods[k].weight.flatten(1), mods[k].bias)
+            for k in self._sigmoid_heads
+        ]
+        sig = torch.cat(logits, 1)
+        sig = torch.sigmoid(sig if t == 1.0 else sig / t)
+        kernel = None
+        if self._has_kernel_head:
+            fc = mods['kernel_fc']
+            k = F.linear(s, fc.weight.flatten(1), fc.bias)
+            kernel = torch.softmax(k if t == 1.0 else k / t, dim=1)
         out = dict(zip(self._sigmoid_heads,
                        sig.split([g.size(1) for g in logits], 1)))
         return (out['channel_fc'], out.get('filter_fc'),
