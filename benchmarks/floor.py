@@ -21,6 +21,12 @@ ratios any implementation of these steps can reach on this machine. In
 ``train`` mode each step is timed forward + backward from leaf inputs. The
 steps use the layer's private methods, so the numbers describe exactly the
 code that runs. A measurement, not a test.
+
+The sum is a floor only where the layer builds all kernels at once: when
+``kernel_bytes`` splits the batch into chunks (e.g. 256x256x3x3 kernels at
+B=32 on the CPU), the layer keeps each chunk's kernels in cache between
+building and convolving them, which steps timed apart cannot; the script
+marks such cases and their sum overestimates.
 """
 import argparse
 import datetime
@@ -47,7 +53,8 @@ from reference_odconv import FoldedODConv2d  # noqa: E402
 
 # (shape, batch, kernel_num, mode): the cases where bench_layer.py's
 # targets failed on the 2-core CPU (B=1 eval at every 3x3 shape; 14x14 with
-# four kernels at B=2 and 8, where the reference is >= 3x a static conv).
+# four kernels at B=2 and 8, where the reference is about 3x a static
+# conv). The 14x14 one-kernel B=32 case is left out: see the docstring.
 Case = Tuple[Shape, int, int, str]
 SHAPES_3X3: List[Shape] = [(64, 64, 3, 100, 168), (256, 256, 3, 50, 84),
                            (512, 512, 3, 25, 42), (64, 64, 3, 56, 56),
@@ -190,6 +197,7 @@ def run_case(case: Case, repeats: int, warmup: int,
         'shape': list(shape), 'batch': batch, 'kernel_num': n, 'mode': mode,
         'auto_impl': ours._choose_impl(x),
         'repeats': len(times['static']), 'median_ms': med,
+        'chunked': batch > 1 and ours._batch_chunk(x) < batch,
         'floor_ms': floor,
         'ratios': {
             'ours/static': med['ours'] / med['static'],
@@ -228,7 +236,8 @@ def markdown(data: Dict[str, Any]) -> List[str]:
 
         lines.append(
             f"| {shape_name(tuple(c['shape']))} | {c['batch']} | "
-            f"{c['kernel_num']} | {c['mode']} | {c['auto_impl']} | "
+            f"{c['kernel_num']} | {c['mode']} | {c['auto_impl']}"
+            f"{' (chunked)' if c.get('chunked') else ''} | "
             + ' | '.join(ms(k) for k in METHODS)
             + f" | {c['floor_ms']:.3g} | {r['conv/static']:.2f} | "
             f"{r['floor/static']:.2f} | {r['ours/static']:.2f} | "
