@@ -9,6 +9,7 @@ and with the bank aggregation (it is linear), so it goes into every kernel
 of the bank; the shift becomes ODConv's plain bias.
 """
 import contextlib
+import inspect
 from typing import Iterator, Optional, Sequence
 
 import torch
@@ -40,6 +41,12 @@ def fuse_odconv_bn(module: nn.Module) -> nn.Module:
     last: Optional[ODConv2d] = None
     for name, child in module.named_children():
         if isinstance(child, _BatchNorm) and last is not None:
+            if child.training:
+                raise ValueError(
+                    f'fuse_odconv_bn: the BN {name!r} after an ODConv2d is '
+                    'in training mode, where it normalises with batch '
+                    'statistics that cannot be folded; call model.eval() '
+                    'first.')
             if child.track_running_stats and \
                     child.num_features == last.out_channels:
                 _fold(last, child)
@@ -82,6 +89,10 @@ def export_onnx(model: nn.Module,
     x = torch.randn(*input_shape)
     dynamic_axes = {'input': {0: 'batch'}, 'output': {0: 'batch'}} \
         if dynamic_batch else None
+    # torch >= 2.5 also offers a dynamo-based exporter; we trace (the
+    # classic exporter, the only one before 2.5).
+    extra = ({'dynamo': False} if 'dynamo' in inspect.signature(
+        torch.onnx.export).parameters else {})
     with odconv_impl(model, 'unfold'), torch.no_grad():
         torch.onnx.export(
             model, (x, ),
@@ -90,5 +101,5 @@ def export_onnx(model: nn.Module,
             output_names=['output'],
             opset_version=opset,
             dynamic_axes=dynamic_axes,
-            dynamo=False)
+            **extra)
     return path

@@ -13,7 +13,11 @@ def squeeze(att, x, training):
     """GAP -> FC -> BN (batch statistics in training) -> ReLU, (B, width)."""
     s = x.mean(dim=(2, 3))
     s = s @ att.fc.weight.flatten(1).t()
+    if att.fc.bias is not None:  # a BN fused into the FC (fuse_conv_bn)
+        s = s + att.fc.bias
     bn = att.bn
+    if not hasattr(bn, 'running_mean'):  # no norm (None, or fused away)
+        return torch.relu(s)
     if training and x.size(0) > 1:
         mean = s.mean(0)
         var = s.var(0, unbiased=False)

@@ -17,7 +17,10 @@ import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.modules.instancenorm import _InstanceNorm
 from torch.nn.modules.utils import _pair
+
+from ._compat import autocast_dtype, autocast_enabled
 
 IntOrPair = Union[int, Tuple[int, int]]
 
@@ -101,14 +104,26 @@ class ODConvAttention(nn.Module):
         its running statistics (and leaves them unchanged; so batch size 1
         trains instead of failing), called functionally on the 2-D
         descriptor: no module call and no reshapes, which matter in this
-        layer's fixed cost. LayerNorm normalises over the channels.
+        layer's fixed cost. A SyncBN in a distributed run always goes
+        through its module, whose statistics span every process.
         """
         bn = self.bn
         if (isinstance(bn, _BatchNorm) and bn.track_running_stats
-                and (not bn.training or s.size(0) == 1)):
-            return F.batch_norm(s, bn.running_mean, bn.running_var, bn.weight,
-                                bn.bias, False, 0.0, bn.eps)
-        if isinstance(bn, (nn.LayerNorm, nn.Identity)):
+                and (not bn.training or
+                     (s.size(0) == 1 and not _synced_across_processes(bn)))):
+            return F.batch_norm(s, _as(bn.running_mean, s.dtype),
+                                _as(bn.running_var, s.dtype),
+                                _as(bn.weight, s.dtype),
+                                _as(bn.bias, s.dtype), False, 0.0, bn.eps)
+        weight = getattr(bn, 'weight', None)
+        if isinstance(weight, torch.Tensor) and weight.dtype != s.dtype:
+            # a half / bfloat16 model: the norm runs in its own dtype
+            return self._norm_module(s.to(weight.dtype)).to(s.dtype)
+        return self._norm_module(s)
+
+    def _norm_module(self, s: torch.Tensor) -> torch.Tensor:
+        bn = self.bn
+        if isinstance(bn, (nn.LayerNorm, nn.Identity, nn.BatchNorm1d)):
             return bn(s)
         return bn(s[:, :, None, None]).flatten(1)
 
@@ -123,7 +138,7 @@ class ODConvAttention(nn.Module):
         handful of small ops in all, which is most of the layer's fixed cost
         at batch 1 on small feature maps.
         """
-        if torch.is_autocast_enabled(x.device.type):
+        if autocast_enabled(x.device.type):
             with torch.autocast(x.device.type, enabled=False):
                 return self._attend(x)
         return self._attend(x)
@@ -133,20 +148,24 @@ class ODConvAttention(nn.Module):
     ) -> Tuple[torch.Tensor, Optional[torch.Tensor], Optional[torch.Tensor],
                Optional[torch.Tensor]]:
         mods = self._modules
+        dtype = _attention_dtype(x.dtype)
         # The mean accumulates in float32 without a float32 copy of x.
-        s = x.mean((2, 3), dtype=_attention_dtype(x.dtype))
-        s = self.relu(self._norm(F.linear(s, mods['fc'].weight.flatten(1))))
+        s = x.mean((2, 3), dtype=dtype)
+        fc = mods['fc']  # its bias is None unless a BN was fused into it
+        s = F.linear(s, _as(fc.weight.flatten(1), dtype), _as(fc.bias, dtype))
+        s = self.relu(self._norm(s))
         t = self.temperature
         logits = [
-            F.linear(s, mods[k].weight.flatten(1), mods[k].bias)
-            for k in self._sigmoid_heads
+            F.linear(s, _as(mods[k].weight.flatten(1), dtype),
+                     _as(mods[k].bias, dtype)) for k in self._sigmoid_heads
         ]
         sig = torch.cat(logits, 1)
         sig = torch.sigmoid(sig if t == 1.0 else sig / t)
         kernel = None
         if self._has_kernel_head:
             fc = mods['kernel_fc']
-            k = F.linear(s, fc.weight.flatten(1), fc.bias)
+            k = F.linear(s, _as(fc.weight.flatten(1), dtype),
+                         _as(fc.bias, dtype))
             kernel = torch.softmax(k if t == 1.0 else k / t, dim=1)
         out = dict(zip(self._sigmoid_heads,
                        sig.split([g.size(1) for g in logits], 1)))
@@ -159,12 +178,38 @@ def _attention_dtype(dtype: torch.dtype) -> torch.dtype:
     return torch.promote_types(dtype, torch.float32)
 
 
+def _as(t: Optional[torch.Tensor],
+        dtype: torch.dtype) -> Optional[torch.Tensor]:
+    """``t`` in ``dtype`` (no copy when it already is; None stays None)."""
+    return t if t is None or t.dtype == dtype else t.to(dtype)
+
+
+def _synced_across_processes(bn: nn.Module) -> bool:
+    """Whether ``bn`` is a SyncBN whose statistics span several processes."""
+    return (isinstance(bn, nn.SyncBatchNorm)
+            and torch.distributed.is_available()
+            and torch.distributed.is_initialized()
+            and torch.distributed.get_world_size() > 1)
+
+
 def _build_norm(norm_cfg: Optional[dict], channels: int) -> nn.Module:
-    """Build the squeeze norm from an MMCV norm cfg (None -> identity)."""
+    """Build the squeeze norm from an MMCV norm cfg (None -> identity).
+
+    The norm sees one value per channel and sample (the squeezed
+    descriptor), so norms over spatial positions are refused up front.
+    """
     if norm_cfg is None:
         return nn.Identity()
     from mmcv.cnn import build_norm_layer
-    return build_norm_layer(norm_cfg, channels)[1]
+    norm = build_norm_layer(norm_cfg, channels)[1]
+    if isinstance(norm, (_InstanceNorm, nn.BatchNorm3d)):
+        raise ValueError(
+            f'attention_norm_cfg={norm_cfg!r} builds a '
+            f'{type(norm).__name__}, which cannot normalise the squeezed '
+            '(B, C) descriptor (an instance norm would normalise each '
+            'channel over a single value); use BN (the official choice), '
+            'SyncBN, GN, LN or None.')
+    return norm
 
 
 @MODELS.register_module('ODConv')
@@ -475,8 +520,8 @@ class ODConv2d(nn.Module):
             [self._conv(x[i:i + 1], w[i]) for i in range(x.size(0))])
 
     def _compute_dtype(self, x: torch.Tensor) -> torch.dtype:
-        if torch.is_autocast_enabled(x.device.type):
-            return torch.get_autocast_dtype(x.device.type)
+        if autocast_enabled(x.device.type):
+            return autocast_dtype(x.device.type)
         return x.dtype
 
     def _matmul_ok(self) -> bool:

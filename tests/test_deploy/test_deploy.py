@@ -41,6 +41,29 @@ def test_fuse_bn_into_odconv_is_exact():
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
 
 
+def test_fuse_refuses_a_training_mode_bn():
+    model = nn.Sequential(ODConv2d(8, 16, 3), nn.BatchNorm2d(16)).train()
+    with pytest.raises(ValueError, match=r'call model.eval\(\) first'):
+        fuse_odconv_bn(model)
+    assert isinstance(model[1], nn.BatchNorm2d)  # nothing half-folded
+
+
+def test_mmcv_fuse_conv_bn_then_ours_on_a_whole_backbone():
+    """MMCV's fuse_conv_bn folds the attentions' BNs (and the static
+    convs'); ours then folds the BNs after the ODConvs: same output."""
+    from mmcv.cnn import fuse_conv_bn
+    torch.manual_seed(0)
+    model = _randomise_bns(ODResNet(depth=18, base_channels=8,
+                                    odconv=dict(kernel_num=4)))
+    model.eval()
+    x = torch.randn(2, 3, 64, 64)
+    expected = model(x)
+    fused = fuse_odconv_bn(fuse_conv_bn(copy.deepcopy(model)))
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in fused.modules())
+    for a, b in zip(expected, fused(x)):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize('batch', [1, 3])
 def test_onnx_export_dynamic_batch_matches_pytorch(tmp_path, batch):
     ort = pytest.importorskip('onnxruntime')

@@ -64,6 +64,113 @@ def test_syncbn_converts_like_other_bns():
     assert isinstance(built.attention.bn, nn.SyncBatchNorm)
 
 
+def test_bn1d_attention_norm_equals_bn2d():
+    torch.manual_seed(0)
+    bn2d = ODConv2d(8, 16, 3, padding=1, min_channel=8)
+    bn1d = ODConv2d(8, 16, 3, padding=1, min_channel=8,
+                    attention_norm_cfg=dict(type='BN1d'))
+    bn1d.load_state_dict(bn2d.state_dict())
+    x = torch.randn(3, 8, 6, 6)
+    for mode in (True, False):
+        torch.testing.assert_close(bn1d.train(mode)(x), bn2d.train(mode)(x))
+        torch.testing.assert_close(bn1d(x[:1]), bn2d(x[:1]))
+
+
+@pytest.mark.parametrize('norm', ['IN', 'BN3d'])
+def test_norms_over_positions_are_refused_with_the_alternatives(norm):
+    with pytest.raises(ValueError, match='use BN .*SyncBN, GN, LN or None'):
+        ODConv2d(8, 16, 3, attention_norm_cfg=dict(type=norm))
+
+
+@pytest.mark.parametrize('world', [False, True])
+def test_syncbn_batch_one_uses_the_module_only_across_processes(
+        monkeypatch, world):
+    """One sample per process: a SyncBN spanning processes normalises with
+    the global batch (its module); alone, the running statistics."""
+    from mmdet_odconv.layers import odconv
+    layer = ODConv2d(8, 16, 3, min_channel=8,
+                     attention_norm_cfg=dict(type='SyncBN')).train()
+    calls = []
+    monkeypatch.setattr(odconv, '_synced_across_processes', lambda bn: world)
+    monkeypatch.setattr(type(layer.attention), '_norm_module',
+                        lambda self, s: calls.append(s.shape) or s)
+    layer(torch.randn(1, 8, 6, 6))
+    assert calls == ([torch.Size([1, 8])] if world else [])
+
+
+@pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize('mode', ['eval', 'train'])
+def test_half_precision_model_runs_with_float32_attentions(dtype, mode):
+    """model.half() / .bfloat16(): attentions in float32, output in the
+    model's dtype, close to the float32 model."""
+    torch.manual_seed(0)
+    layer = ODConv2d(16, 32, 3, padding=1).train(mode == 'train')
+    layer.attention.bn.running_var.uniform_(0.5, 2)
+    x = torch.randn(2, 16, 8, 8).to(dtype)
+    low = copy.deepcopy(layer).to(dtype)
+    # float32 on the same (rounded) weights and input: only the arithmetic
+    # differs
+    ref = copy.deepcopy(low).float()(x.float())
+    att = low.attention(x)
+    assert all(a is None or a.dtype == torch.float32 for a in att)
+    out = low(x)
+    assert out.dtype == dtype
+    err = (out.float() - ref).abs().max() / ref.abs().max()
+    assert err < 3e-2, err
+    if mode == 'train':
+        out.float().sum().backward()
+        assert low.weight.grad.dtype == dtype
+        assert torch.isfinite(low.attention.fc.weight.grad).all()
+
+
+def test_mmcv_fuse_conv_bn_keeps_the_output():
+    """MMCV's fuse_conv_bn (MMDetection's --fuse-conv-bn) folds the
+    attention's BN into its FC, which then carries a bias."""
+    from mmcv.cnn import fuse_conv_bn
+    from tests.reference import naive_odconv
+    torch.manual_seed(0)
+    layer = ODConv2d(8, 16, 3, padding=1, min_channel=8).eval()
+    bn = layer.attention.bn
+    bn.running_mean.normal_()
+    bn.running_var.uniform_(0.5, 2)
+    bn.weight.data.uniform_(0.5, 2)
+    bn.bias.data.normal_()
+    x = torch.randn(2, 8, 6, 6)
+    with torch.no_grad():
+        ref = layer(x)
+        fused = fuse_conv_bn(copy.deepcopy(layer))
+        assert isinstance(fused.attention.bn, nn.Identity)
+        assert fused.attention.fc.bias is not None
+        torch.testing.assert_close(fused(x), ref, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(naive_odconv(fused, x), ref,
+                                   rtol=1e-5, atol=1e-5)
+
+
+def test_pre_2_4_autocast_api_gives_the_same_answers(monkeypatch):
+    """torch < 2.4 has only per-device autocast queries; the shims used
+    there agree with the new API and the layer runs on them."""
+    from mmdet_odconv.layers import _compat, odconv
+    for enabled in (False, True):
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=enabled):
+            assert _compat._legacy_autocast_enabled('cpu') == enabled
+            assert _compat._legacy_autocast_enabled('cpu') == \
+                torch.is_autocast_enabled('cpu')
+            if enabled:
+                assert _compat._legacy_autocast_dtype('cpu') == \
+                    torch.bfloat16
+    layer = ODConv2d(8, 16, 3, padding=1, min_channel=8).eval()
+    x = torch.randn(2, 8, 6, 6)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        new = layer(x)
+        monkeypatch.setattr(odconv, 'autocast_enabled',
+                            _compat._legacy_autocast_enabled)
+        monkeypatch.setattr(odconv, 'autocast_dtype',
+                            _compat._legacy_autocast_dtype)
+        old = layer(x)
+    assert old.dtype == new.dtype == torch.bfloat16
+    torch.testing.assert_close(old, new)
+
+
 @pytest.mark.parametrize('impl', ['auto', 'loop', 'matmul', 'grouped'])
 @pytest.mark.parametrize('k', [1, 3])
 def test_bf16_autocast_close_to_fp32_attention_in_fp32(impl, k):
