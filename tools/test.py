@@ -102,7 +102,9 @@ def main(argv=None):
 
     cfg = load_config(args.config, args.launcher, args.cfg_options,
                       args.work_dir)
-    if not osp.isfile(args.checkpoint):
+    # URLs and other MMEngine schemes (https://, s3://, open-mmlab://, ...)
+    # are fetched by MMEngine; only local paths can be checked here.
+    if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
     cfg.load_from = args.checkpoint
     adapt_dist_cfg_for_cpu(cfg)

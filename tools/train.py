@@ -71,10 +71,14 @@ def build_cfg(args) -> Config:
                       args.work_dir)
     if args.amp:
         if torch.cuda.is_available():
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+            if cfg.optim_wrapper.get('type') != 'AmpOptimWrapper':
+                cfg.optim_wrapper.type = 'AmpOptimWrapper'
+                cfg.optim_wrapper.loss_scale = 'dynamic'
+            # else: as MMDetection, the config's own AMP settings stay
         else:  # MMEngine's AMP needs a GPU; CPU autocast is bf16
             cfg.optim_wrapper.type = 'BF16AutocastOptimWrapper'
+            for key in ('loss_scale', 'dtype', 'use_fsdp'):  # AMP-only
+                cfg.optim_wrapper.pop(key, None)
     if args.auto_scale_lr:
         if ('auto_scale_lr' in cfg and 'enable' in cfg.auto_scale_lr
                 and 'base_batch_size' in cfg.auto_scale_lr):

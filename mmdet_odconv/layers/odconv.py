@@ -241,6 +241,9 @@ class ODConv2d(nn.Module):
             ``IMPLS``; ``'auto'`` picks the fastest exact one by shape.
     """
 
+    # Recorded by nn.Module in every state dict's metadata, so that a
+    # future change of the parameter layout can convert old checkpoints in
+    # _load_from_state_dict (local_metadata['version']).
     _version = 1
     # Per device type, an upper bound in bytes on the per-sample kernels
     # the ``grouped`` path builds at once; larger batches go in chunks of

@@ -1,5 +1,6 @@
 """get_flops counts ODConv's conv, aggregation and attention work."""
 import pytest
+import torch
 import torch.nn as nn
 
 from mmdet_odconv import ODConv2d
@@ -8,7 +9,6 @@ from tools.analysis_tools.get_flops import main, measure
 
 
 def test_single_layer_counts_conv_aggregation_and_attention():
-    import torch
     layer = ODConv2d(8, 16, 3, padding=1, kernel_num=4, min_channel=16)
     static = nn.Conv2d(8, 16, 3, padding=1, bias=False)
     x = torch.randn(1, 8, 10, 10)
@@ -55,3 +55,16 @@ def test_benchmark_fps_on_cpu(capsys):
                   '1', '--device', 'cpu']) == 0
     out = capsys.readouterr().out
     assert 'img/s' in out and 'over 3 images' in out
+
+
+def test_benchmark_refuses_a_checkpoint_of_another_model(tmp_path):
+    """Strict loading: a mismatched checkpoint must not time a partly
+    random model."""
+    from tools.analysis_tools.benchmark import main as bench
+    ckpt = tmp_path / 'other.pth'
+    torch.save({'state_dict': {'backbone.conv1.weight': torch.zeros(1)}},
+               ckpt)
+    with pytest.raises(RuntimeError, match='missing keys|size mismatch'):
+        bench(['configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py',
+               str(ckpt), '--shape', '96', '96', '--num-images', '1',
+               '--warmup', '0', '--device', 'cpu'])

@@ -3,10 +3,12 @@
   python tools/analysis_tools/benchmark.py CONFIG [CHECKPOINT] \
       [--shape H W] [--num-images 50] [--warmup 5] [--device cpu|cuda]
 
-As MMDetection's benchmark (warm-up, then a fixed number of images, one at a
-time), but it also runs on the CPU and needs no dataset: it feeds random
-images of ``--shape`` through the data preprocessor and ``predict``. Use it
-on a baseline and an ODConv config to compare.
+It measures what MMDetection's ``benchmark.py`` does (warm-up, then a fixed
+number of images, one at a time) but takes its own, smaller set of
+arguments: it also runs on the CPU and needs no dataset, feeding random
+images of ``--shape`` through the data preprocessor and ``predict``. A
+checkpoint must match the config (strict loading: a mismatch would time a
+partly random model). Use it on a baseline and an ODConv config to compare.
 """
 import argparse
 import os.path as osp
@@ -51,7 +53,7 @@ def benchmark(config, checkpoint=None, shape=(800, 1333), num_images=50,
     cfg.model.backbone.pop('init_cfg', None)
     model = MODELS.build(cfg.model)
     if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
     model.to(device).eval()
     packed = demo_mm_inputs(1, [[3, *shape]], num_items=[1])
     times = []
