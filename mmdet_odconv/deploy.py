@@ -10,7 +10,7 @@ of the bank; the shift becomes ODConv's plain bias.
 """
 import contextlib
 import inspect
-from typing import Iterator, Optional, Sequence
+from typing import Iterator, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -32,31 +32,44 @@ def _fold(conv: ODConv2d, bn: _BatchNorm) -> None:
             conv.bias.mul_(scale).add_(shift)
 
 
-def fuse_odconv_bn(module: nn.Module) -> nn.Module:
-    """Fold every eval-mode BN that directly follows an ODConv2d (in the
-    children's registration order, as MMCV's ``fuse_conv_bn``) into it and
-    replace the BN by ``nn.Identity``. The attention's own BN is untouched.
-    Returns the module, changed in place; call it on an eval-mode model.
-    """
+def _conv_bn_pairs(
+    module: nn.Module,
+    prefix: str = ''
+) -> Iterator[Tuple[nn.Module, str, str, ODConv2d, _BatchNorm]]:
+    """(parent, BN name, BN path, ODConv2d, BN) for every BN that directly follows an
+    ODConv2d among its siblings (registration order, as MMCV's
+    ``fuse_conv_bn``), with matching channels and running statistics."""
     last: Optional[ODConv2d] = None
     for name, child in module.named_children():
         if isinstance(child, _BatchNorm) and last is not None:
-            if child.training:
-                raise ValueError(
-                    f'fuse_odconv_bn: the BN {name!r} after an ODConv2d is '
-                    'in training mode, where it normalises with batch '
-                    'statistics that cannot be folded; call model.eval() '
-                    'first.')
             if child.track_running_stats and \
                     child.num_features == last.out_channels:
-                _fold(last, child)
-                setattr(module, name, nn.Identity())
+                yield module, name, prefix + name, last, child
             last = None
         elif isinstance(child, ODConv2d):
             last = child
         else:
-            fuse_odconv_bn(child)
+            yield from _conv_bn_pairs(child, f'{prefix}{name}.')
             last = None
+
+
+def fuse_odconv_bn(module: nn.Module) -> nn.Module:
+    """Fold every eval-mode BN that directly follows an ODConv2d (in the
+    children's registration order, as MMCV's ``fuse_conv_bn``) into it and
+    replace the BN by ``nn.Identity``. The attention's own BN is untouched.
+    Returns the module, changed in place; call it on an eval-mode model
+    (a BN in training mode raises before anything is folded).
+    """
+    pairs = list(_conv_bn_pairs(module))
+    for _, _, path, _, bn in pairs:
+        if bn.training:
+            raise ValueError(
+                f'fuse_odconv_bn: the BN {path!r} after an ODConv2d is in '
+                'training mode, where it normalises with batch statistics '
+                'that cannot be folded; call model.eval() first.')
+    for parent, name, _, conv, bn in pairs:
+        _fold(conv, bn)
+        setattr(parent, name, nn.Identity())
     return module
 
 

@@ -41,11 +41,16 @@ def test_fuse_bn_into_odconv_is_exact():
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
 
 
-def test_fuse_refuses_a_training_mode_bn():
-    model = nn.Sequential(ODConv2d(8, 16, 3), nn.BatchNorm2d(16)).train()
+def test_fuse_refuses_a_training_mode_bn_before_folding_anything():
+    first = nn.Sequential(ODConv2d(8, 16, 3), nn.BatchNorm2d(16)).eval()
+    second = nn.Sequential(ODConv2d(16, 16, 3), nn.BatchNorm2d(16)).train()
+    model = nn.Sequential(first, second)
+    weight = first[0].weight.detach().clone()
     with pytest.raises(ValueError, match=r'call model.eval\(\) first'):
         fuse_odconv_bn(model)
-    assert isinstance(model[1], nn.BatchNorm2d)  # nothing half-folded
+    assert isinstance(first[1], nn.BatchNorm2d)  # nothing half-folded
+    assert first[0].bias is None
+    torch.testing.assert_close(first[0].weight, weight)
 
 
 def test_mmcv_fuse_conv_bn_then_ours_on_a_whole_backbone():
