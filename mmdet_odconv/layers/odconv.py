@@ -580,17 +580,30 @@ class ODConv2d(nn.Module):
                               error_msgs) -> None:
         """Inflate static (4-D) or single-kernel checkpoints into the bank.
 
-        A static ``nn.Conv2d`` weight (C_out, C_in/g, k, k), e.g. from an
-        ImageNet ResNet, or a one-kernel ODConv weight becomes every one of
-        the ``n`` kernels; the attention keeps its own initialisation. Any
-        other kernel count raises, naming both numbers.
+        A one-kernel ODConv weight becomes every one of the ``n`` kernels;
+        its attention loads with it and the layer computes what the
+        one-kernel layer did (the kernel softmax sums to one). A static
+        ``nn.Conv2d`` weight (C_out, C_in/g, k, k), e.g. from an ImageNet
+        ResNet, comes without attention: it goes into every kernel scaled by
+        ``2 ** h`` and the ``h`` sigmoid heads start at zero (each sigmoid
+        attention exactly 0.5), so the layer computes exactly the static
+        conv when loaded and a pretrained network stays pretrained (also
+        under ``frozen_stages`` and ``norm_eval``). The kernel head keeps
+        its random initialisation: its softmax changes nothing while the
+        kernels are equal, and it makes their gradients differ, so they
+        separate in training. Any other kernel count raises, naming both
+        numbers.
         """
         key = prefix + 'weight'
         w = state_dict.get(key)
         if isinstance(w, torch.Tensor):
             ours = self.weight.shape
             if w.dim() == 4 and tuple(w.shape) == tuple(ours[1:]):
-                state_dict[key] = w.unsqueeze(0).expand(ours).clone()
+                bank = w.unsqueeze(0).expand(ours).clone()
+                if not any(k.startswith(prefix + 'attention.')
+                           for k in state_dict):
+                    bank = bank * self._neutralise_sigmoid_heads()
+                state_dict[key] = bank
                 _log_inflation(key, 'a static conv weight')
             elif w.dim() == 5 and tuple(w.shape[1:]) == tuple(ours[1:]) \
                     and w.size(0) != ours[0]:
@@ -605,6 +618,17 @@ class ODConv2d(nn.Module):
         super()._load_from_state_dict(state_dict, prefix, local_metadata,
                                       strict, missing_keys, unexpected_keys,
                                       error_msgs)
+
+    def _neutralise_sigmoid_heads(self) -> float:
+        """Zero the sigmoid heads (every sigmoid attention becomes 0.5) and
+        return the factor, ``2 ** heads``, that makes up for them."""
+        heads = self.attention._sigmoid_heads
+        with torch.no_grad():
+            for name in heads:
+                fc = self.attention._modules[name]
+                fc.weight.zero_()
+                fc.bias.zero_()
+        return float(2**len(heads))
 
     def extra_repr(self) -> str:
         s = (f'{self.in_channels}, {self.out_channels}, '

@@ -86,19 +86,48 @@ def test_state_dict_round_trip_strict():
     torch.testing.assert_close(a.eval()(x), b.eval()(x))
 
 
-def test_static_weight_is_inflated_into_every_kernel():
-    conv = nn.Conv2d(16, 32, 3, padding=1, bias=False)
-    layer = ODConv2d(16, 32, 3, padding=1, kernel_num=4)
-    att_before = {k: v.clone() for k, v in layer.state_dict().items()
-                  if k.startswith('attention.')}
+@pytest.mark.parametrize('k, groups', [(3, 1), (1, 1), (3, 16)])
+def test_static_weight_inflates_to_exactly_the_static_conv(k, groups):
+    """A static checkpoint carries no attention: the loaded layer must
+    compute the static conv itself (pretrained stays pretrained), with the
+    kernel head left random so the kernels can separate in training."""
+    torch.manual_seed(0)
+    c_out = 16 if groups > 1 else 32
+    conv = nn.Conv2d(16, c_out, k, padding=k // 2, groups=groups, bias=False)
+    layer = ODConv2d(16, c_out, k, padding=k // 2, groups=groups,
+                     kernel_num=4)
+    layer.attention.bn.running_var.uniform_(0.5, 2)
+    kernel_head = layer.attention.kernel_fc.weight.detach().clone()
     missing, unexpected = layer.load_state_dict(conv.state_dict(),
                                                 strict=False)
-    assert unexpected == []
-    assert 'weight' not in missing
+    assert unexpected == [] and 'weight' not in missing
+    heads = layer.attention._sigmoid_heads
     for i in range(4):
-        assert torch.equal(layer.weight[i], conv.weight)
-    for k, v in att_before.items():  # attention keeps its own init
-        assert torch.equal(layer.state_dict()[k], v)
+        torch.testing.assert_close(layer.weight[i],
+                                   conv.weight * 2**len(heads))
+    for name in heads:
+        assert not layer.attention._modules[name].weight.any()
+    assert torch.equal(layer.attention.kernel_fc.weight, kernel_head)
+    x = torch.randn(3, 16, 7, 7)
+    for mode in (False, True):
+        torch.testing.assert_close(layer.train(mode)(x), conv(x),
+                                   rtol=1e-5, atol=1e-5)
+    # kernels get different gradients, so they separate in training
+    layer(x).square().sum().backward()
+    g = layer.weight.grad
+    assert not torch.allclose(g[0], g[1])
+
+
+def test_static_weight_with_attention_in_the_checkpoint_loads_as_is():
+    src = ODConv2d(16, 32, 3, kernel_num=4)
+    sd = {k: v for k, v in src.state_dict().items() if k != 'weight'}
+    sd['weight'] = torch.randn(32, 16, 3, 3)
+    dst = ODConv2d(16, 32, 3, kernel_num=4)
+    dst.load_state_dict(sd)
+    for i in range(4):
+        assert torch.equal(dst.weight[i], sd['weight'])  # no scaling
+    assert torch.equal(dst.attention.channel_fc.weight,
+                       src.attention.channel_fc.weight)
 
 
 def test_one_kernel_checkpoint_inflates_other_counts_raise():

@@ -162,8 +162,16 @@ def test_torchvision_style_checkpoint_inflates_into_odresnet(tmp_path):
     od.init_weights()
     s_mods = dict(static.named_modules())
     for name, m in _odconvs(od).items():
+        scale = 2**len(m.attention._sigmoid_heads)
         for i in range(4):
-            assert torch.equal(m.weight[i], s_mods[name].weight), name
+            torch.testing.assert_close(m.weight[i],
+                                       s_mods[name].weight * scale)
+    # the inflated network is the pretrained network (eval, and frozen)
+    static.eval()
+    od.eval()
+    x = torch.randn(2, 3, 64, 64)
+    for a, b in zip(static(x), od(x)):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)
     assert torch.equal(od.conv1.weight, static.conv1.weight)
     assert torch.equal(od.layer2[0].downsample[0].weight,
                        static.layer2[0].downsample[0].weight)
