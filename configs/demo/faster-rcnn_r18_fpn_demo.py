@@ -105,8 +105,10 @@ param_scheduler = [
 ]
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
+    # every 150 iterations (the latest one kept), so an interrupted demo
+    # resumes from at most 150 iterations back
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=max_iters,
+        type='CheckpointHook', by_epoch=False, interval=150,
         max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
 # seed + RNG state in checkpoints: a resumed run continues bit for bit

@@ -179,3 +179,15 @@ def test_torchvision_style_checkpoint_inflates_into_odresnet(tmp_path):
                                              strict=False)
     assert unexpected == []
     assert missing and all('.attention.' in k for k in missing)
+
+
+def test_dcn_and_odconv_in_one_stage_is_refused_and_split_stages_work():
+    dcn = dict(type='DCNv2', deform_groups=1, fallback_on_stride=False)
+    with pytest.raises(ValueError, match=r'stage_with_odconv\[3\]=False'):
+        ODResNet(depth=50, dcn=dcn,
+                 stage_with_dcn=(False, False, False, True))
+    model = ODResNet(depth=50, base_channels=8, dcn=dcn,
+                     stage_with_dcn=(False, False, False, True),
+                     stage_with_odconv=(True, True, True, False))
+    assert type(model.layer4[0].conv2).__name__ == 'ModulatedDeformConv2dPack'
+    assert isinstance(model.layer3[0].conv2, ODConv2d)

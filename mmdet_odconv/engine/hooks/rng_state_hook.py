@@ -6,6 +6,13 @@ differ from an uninterrupted run. With this hook (and ``randomness`` with a
 seed, data workers seeded by MMEngine), a resumed run continues bit for bit:
 data-pipeline randomness is replayed by MMEngine's skipping of the already
 seen batches, and the model's torch RNG is put back here.
+
+That is exact for iteration-based loops (the demo configs; tested). In
+epoch-based loops with ``persistent_workers`` (the COCO configs) it is not:
+an uninterrupted run creates the DataLoader iterator once, which draws a
+seed from torch's RNG and starts the workers' RNG streams, while a resumed
+run creates it again. Weights, optimizer, schedule and temperature still
+continue exactly; the random choices after the resume differ.
 """
 import torch
 from mmengine.hooks import Hook

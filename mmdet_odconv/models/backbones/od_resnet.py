@@ -38,6 +38,13 @@ class ODConvResLayerMixin:
         self._stages_built += 1
         if not self.stage_with_odconv[stage]:
             return super().make_res_layer(**kwargs)
+        if kwargs.get('dcn') is not None:
+            raise ValueError(
+                f'stage {stage} asks for both ODConv (stage_with_odconv) and '
+                "DCN (stage_with_dcn); MMDetection's blocks build DCN only "
+                'with conv_cfg=None, so a stage takes one of them: set '
+                f'stage_with_odconv[{stage}]=False or '
+                f'stage_with_dcn[{stage}]=False')
         static_cfg = kwargs.get('conv_cfg')
         kwargs['conv_cfg'] = self.odconv_cfg
         res_layer = super().make_res_layer(**kwargs)
