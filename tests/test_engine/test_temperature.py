@@ -60,3 +60,36 @@ def test_hook_rejects_bad_values():
         ODConvTemperatureHook(start=0)
     with pytest.raises(ValueError, match='duration must be >= 0'):
         ODConvTemperatureHook(duration=-1)
+
+
+def test_checkpoints_carry_the_temperature_for_evaluation():
+    """A checkpoint saved mid-anneal is evaluated at its temperature."""
+    hook = ODConvTemperatureHook(start=30, end=1, duration=10,
+                                 by_epoch=False)
+    trained = _model()
+    runner = _Runner(model=trained, iter=4, epoch=0, train_dataloader=None,
+                     logger=None)
+    hook.before_train_iter(runner, 4)
+    checkpoint = {'meta': {}}
+    hook.before_save_checkpoint(runner, checkpoint)
+    assert checkpoint['meta']['odconv_temperature'] == pytest.approx(18.4)
+    fresh = _model()  # as tools/test.py builds it: temperature 1
+    hook.after_load_checkpoint(_Runner(model=fresh), checkpoint)
+    assert get_temperature(fresh) == pytest.approx(18.4)
+    hook.after_load_checkpoint(_Runner(model=fresh), {})  # old checkpoint
+    assert get_temperature(fresh) == pytest.approx(18.4)
+
+
+def test_epochs_of_an_infinite_sampler_count_per_rank(monkeypatch):
+    """In an iteration-based loop an epoch is the dataset split over the
+    ranks; InfiniteSampler's length is the whole dataset on every rank."""
+    import torch
+    from mmengine.dataset import InfiniteSampler
+    from mmdet_odconv.engine.hooks import temperature_hook
+    dataset = list(range(80))
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=2, sampler=InfiniteSampler(dataset, seed=0))
+    monkeypatch.setattr(temperature_hook, 'get_world_size', lambda: 4)
+    runner = _Runner(model=_model(), iter=0, epoch=0,
+                     train_dataloader=loader, logger=None)
+    assert ODConvTemperatureHook._iters_per_epoch(runner) == 10

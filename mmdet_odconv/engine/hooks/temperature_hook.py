@@ -3,13 +3,18 @@
 The official ImageNet recipe starts at 30 and decreases linearly to 1 over
 the first 10 epochs; detection fine-tuning keeps 1 (no hook needed).
 """
+import math
 from typing import Optional
 
+from mmengine.dataset import InfiniteSampler
+from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
-from ...layers.temperature import set_temperature
+from ...layers.temperature import get_temperature, set_temperature
+
+META_KEY = 'odconv_temperature'
 
 
 @HOOKS.register_module()
@@ -18,7 +23,10 @@ class ODConvTemperatureHook(Hook):
 
     The temperature is derived from ``runner.iter`` (or ``runner.epoch``)
     before every iteration, never accumulated, so a resumed run continues
-    exactly where it stopped.
+    exactly where it stopped. Checkpoints record the current temperature
+    (``meta['odconv_temperature']``) and loading one restores it, so
+    ``tools/test.py`` evaluates a checkpoint saved mid-anneal at the
+    temperature it was trained with.
 
     Args:
         start (float): Temperature at the beginning. Defaults to 30.
@@ -57,18 +65,43 @@ class ODConvTemperatureHook(Hook):
     def _progress(self, runner) -> float:
         if not self.by_epoch:
             return float(runner.iter)
-        try:
-            per_epoch: Optional[int] = len(runner.train_dataloader)
-        except (TypeError, AttributeError):
-            per_epoch = None
+        per_epoch = self._iters_per_epoch(runner)
         if per_epoch:
             return runner.iter / per_epoch
         return float(runner.epoch)
 
-    def before_train_iter(self, runner, batch_idx: int, data_batch=None):
+    @staticmethod
+    def _iters_per_epoch(runner) -> Optional[int]:
+        """Iterations per epoch on this rank, if the loader says."""
+        loader = runner.train_dataloader
+        try:
+            n: Optional[int] = len(loader)
+        except (TypeError, AttributeError):
+            return None
+        if isinstance(getattr(loader, 'sampler', None), InfiniteSampler):
+            # its length is the whole dataset on every rank
+            n = math.ceil(n / get_world_size())
+        return n
+
+    @staticmethod
+    def _model(runner):
         model = runner.model
-        if is_model_wrapper(model):
-            model = model.module
+        return model.module if is_model_wrapper(model) else model
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        try:
+            t = get_temperature(self._model(runner))
+        except ValueError:  # no ODConv layer
+            return
+        checkpoint.setdefault('meta', {})[META_KEY] = t
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        t = checkpoint.get('meta', {}).get(META_KEY)
+        if t is not None:
+            set_temperature(self._model(runner), float(t))
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch=None):
+        model = self._model(runner)
         t = self.temperature_at(self._progress(runner))
         if set_temperature(model, t) == 0 and runner.iter == 0:
             runner.logger.warning('ODConvTemperatureHook: the model has no '
