@@ -434,6 +434,25 @@ def _is_complete(out_dir: str) -> bool:
         for s, _ in SPLITS)
 
 
+def _check_same_recipe(out_dir: str, counts: Dict[str, int],
+                       image_size: int, seed: int) -> None:
+    """Refuse to reuse a dataset generated with other arguments."""
+    diffs = []
+    for split, _ in SPLITS:
+        coco = _load_json(_json_path(out_dir, split))
+        info = coco.get('info') or {}
+        have = dict(images=len(coco.get('images', [])),
+                    image_size=info.get('image_size'), seed=info.get('seed'))
+        want = dict(images=counts[split], image_size=image_size, seed=seed)
+        diffs += [f'{split} {k}: {have[k]} there, {v} asked'
+                  for k, v in want.items() if have[k] != v]
+    if diffs:
+        raise ValueError(
+            f'{out_dir} holds a dataset generated with other arguments '
+            f'({"; ".join(diffs)}); pass overwrite=True (--overwrite) to '
+            'regenerate it, or choose another out_dir.')
+
+
 def _summary(out_dir: str, reused: bool,
              data: Optional[Dict[str, Dict[str, Any]]] = None
              ) -> Dict[str, Any]:
@@ -482,6 +501,8 @@ def generate_coco_dataset(out_dir: str, num_train: int = 600,
         raise ValueError(f'seed must be >= 0, got {seed}')
     out_dir = osp.normpath(out_dir)
     if osp.isdir(out_dir) and _is_complete(out_dir) and not overwrite:
+        _check_same_recipe(out_dir, dict(train=num_train, val=num_val),
+                           image_size, seed)
         print(f'[synthetic_coco] reusing the dataset in {out_dir} '
               '(pass overwrite=True / --overwrite to regenerate)')
         return _summary(out_dir, reused=True)

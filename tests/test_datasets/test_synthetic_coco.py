@@ -130,6 +130,13 @@ def test_reuse_and_overwrite(small, tmp_path, capsys):
     assert info['reused'] is True and info['num_train_images'] == 6
     assert os.stat(ann).st_mtime == 1
     assert 'reusing' in capsys.readouterr().out
+    # other arguments never silently get the old data
+    with pytest.raises(ValueError, match=r'train seed: 0 there, 1 asked.*'
+                       r'overwrite=True'):
+        generate_coco_dataset(out, seed=1, **SMALL)
+    with pytest.raises(ValueError, match='val images'):
+        generate_coco_dataset(out, seed=0,
+                              **dict(SMALL, num_val=SMALL['num_val'] + 1))
     info = generate_coco_dataset(out, seed=1, overwrite=True, **SMALL)
     assert info['reused'] is False and os.stat(ann).st_mtime != 1
     assert sorted(os.listdir(tmp_path)) == ['r']
