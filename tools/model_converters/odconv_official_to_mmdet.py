@@ -31,8 +31,10 @@ def parse_args(argv=None):
     parser.add_argument('dst', help='output backbone checkpoint (.pth)')
     parser.add_argument(
         '--config',
-        default='configs/odconv/faster-rcnn_r50-odconv4x_fpn_1x_coco.py',
-        help='detector config whose backbone the weights are for; the '
+        required=True,
+        help='detector config whose backbone the weights are for (depth and '
+        'kernel_num must match the checkpoint, e.g. configs/odconv/'
+        'faster-rcnn_r50-odconv4x_fpn_1x_coco.py for od_resnet50_4x); the '
         'converted weights are checked against it (strict)')
     return parser.parse_args(argv)
 
