@@ -49,12 +49,14 @@ def train_and_evaluate(config: str,
     from mmengine.runner import Runner
 
     import mmdet_odconv  # noqa: F401
-    from mmdet_odconv.datasets import generate_coco_dataset
+    from mmdet_odconv.datasets import (generate_coco_dataset,
+                                       is_complete_dataset)
     from mmdet_odconv.utils import load_config, setup_runtime
 
     setup_runtime()
 
-    generate_coco_dataset(data)
+    if not is_complete_dataset(data):  # any complete dataset there is used
+        generate_coco_dataset(data)
     cfg = load_config(config, cfg_options=cfg_options, work_dir=work_dir)
     if cfg.get('visualizer') is not None:
         # MMEngine builds visualizers by name as process-wide singletons: a

@@ -427,8 +427,9 @@ def _json_path(out_dir: str, split: str) -> str:
     return osp.join(out_dir, ANN_DIR, f'instances_{split}.json')
 
 
-def _is_complete(out_dir: str) -> bool:
-    """Whether both annotation files and both image folders exist."""
+def is_complete_dataset(out_dir: str) -> bool:
+    """Whether ``out_dir`` holds both annotation files and both image
+    folders of a dataset in this generator's layout."""
     return all(
         osp.isfile(_json_path(out_dir, s)) and osp.isdir(osp.join(out_dir, s))
         for s, _ in SPLITS)
@@ -500,7 +501,7 @@ def generate_coco_dataset(out_dir: str, num_train: int = 600,
     if seed < 0:
         raise ValueError(f'seed must be >= 0, got {seed}')
     out_dir = osp.normpath(out_dir)
-    if osp.isdir(out_dir) and _is_complete(out_dir) and not overwrite:
+    if osp.isdir(out_dir) and is_complete_dataset(out_dir) and not overwrite:
         _check_same_recipe(out_dir, dict(train=num_train, val=num_val),
                            image_size, seed)
         print(f'[synthetic_coco] reusing the dataset in {out_dir} '
