@@ -9,7 +9,10 @@ model = dict(
         type='MobileNetV2',
         widen_factor=1.0,
         out_indices=(1, 2, 4, 7),
-        frozen_stages=-1,
+        # The official config's frozen_stages=1 freezes, in its own
+        # indexing, the stem and the 16- and 24-channel blocks: MMDetection's
+        # conv1, layer1 and layer2, i.e. frozen_stages=2 here.
+        frozen_stages=2,
         norm_eval=True,
         norm_cfg=dict(type='BN', requires_grad=True),
         init_cfg=dict(

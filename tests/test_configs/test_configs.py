@@ -111,3 +111,30 @@ def test_detector_trains_at_one_image_per_batch(norm):
     grads = [m.weight.grad for m in model.modules()
              if isinstance(m, ODConv2d)]
     assert grads and all(g is not None for g in grads)
+
+
+@pytest.mark.parametrize('name', [
+    'faster-rcnn_mobilenetv2_fpn_1x_coco.py',
+    'faster-rcnn_mobilenetv2-odconv4x_fpn_1x_coco.py',
+    'mask-rcnn_mobilenetv2-odconv4x_fpn_1x_coco.py',
+])
+def test_mobilenetv2_freezes_what_the_official_recipe_freezes(name):
+    """The official OD-MobileNetV2 detection config freezes the stem and the
+    blocks up to the last 24-channel one (its ``features[0..3]``): here the
+    stem, layer1 (16 ch) and layer2 (24 ch), attention included, and
+    nothing from layer3 (32 ch) on."""
+    _, model = _build(osp.join(ROOT, 'configs', 'odconv', name))
+    backbone = model.backbone
+    backbone.train()
+    frozen = {n.split('.')[0] for n, p in backbone.named_parameters()
+              if not p.requires_grad}
+    trainable = {n.split('.')[0] for n, p in backbone.named_parameters()
+                 if p.requires_grad}
+    assert frozen == {'conv1', 'layer1', 'layer2'}
+    assert not frozen & trainable
+    assert backbone.layer2[-1].linear_conv.conv.out_channels == 24
+    assert backbone.layer3[0].linear_conv.conv.out_channels == 32
+    if 'odconv' in name:
+        assert any('attention' in n for n, p in
+                   backbone.layer2.named_parameters()
+                   if not p.requires_grad)
