@@ -191,6 +191,23 @@ def test_bf16_autocast_close_to_fp32_attention_in_fp32(impl, k):
     assert torch.isfinite(layer.weight.grad).all()
 
 
+@pytest.mark.parametrize('grad', [False, True])
+def test_autocast_aggregates_the_bank_in_float32(grad):
+    """Under bf16 autocast the per-sample kernels are the float32 ones (the
+    conv casts them once); autocast must not round the bank in the
+    aggregation matmul."""
+    torch.manual_seed(0)
+    layer = ODConv2d(16, 32, 3, padding=1, kernel_num=4)
+    x = torch.randn(3, 16, 8, 8)
+    att = layer.attention(x)
+    with torch.set_grad_enabled(grad):
+        ref = layer._sample_kernels(*att, fold=True)
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            got = layer._sample_kernels(*att, fold=True)
+    assert got.dtype == torch.float32
+    torch.testing.assert_close(got, ref, rtol=0, atol=0)
+
+
 @pytest.mark.parametrize('chunked', [False, True])
 def test_torch_compile_matches_eager(chunked):
     """One graph (fullgraph=True: no break in the layer), batch chunks too."""
