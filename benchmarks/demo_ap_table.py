@@ -2,10 +2,13 @@
 schedule and seed, and print their COCO box AP side by side.
 
   .venv/bin/python benchmarks/demo_ap_table.py [--reuse] [--out FILE]
+  .venv/bin/python benchmarks/demo_ap_table.py --no-anneal  # the ablation
 
 About 30 minutes on 2 CPU cores (three ~10 minute trainings); ``--reuse``
 takes a finished run of a config (e.g. the ODConv 4x one `make demo`
-trained) instead of training it again.
+trained) instead of training it again. ``--no-anneal`` trains the two
+ODConv configs without their ``ODConvTemperatureHook`` (temperature 1
+throughout) and writes ``demo_ap_no_anneal.md``.
 """
 import argparse
 import os.path as osp
@@ -26,6 +29,8 @@ RUNS = (
     ('OD-R18 1x', 'configs/demo/faster-rcnn_r18-odconv1x_fpn_demo.py'),
     ('OD-R18 4x', 'configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py'),
 )
+# The ablation keeps every other hook of the ODConv demo configs.
+NO_ANNEAL = dict(custom_hooks=[dict(type='RNGStateHook')])
 
 
 def main(argv=None) -> int:
@@ -33,29 +38,44 @@ def main(argv=None) -> int:
     p.add_argument('--data', default='data/odconv_demo')
     p.add_argument('--work-dir', default='work_dirs/demo',
                    help='one sub-folder per config, as `make demo` uses')
-    p.add_argument('--out', default='benchmarks/results/demo_ap.md')
+    p.add_argument('--out', default=None,
+                   help='default benchmarks/results/demo_ap.md, or '
+                   'demo_ap_no_anneal.md with --no-anneal')
+    p.add_argument('--no-anneal', action='store_true',
+                   help='train the ODConv configs without temperature '
+                   'annealing (the ablation)')
     p.add_argument('--reuse', action='store_true',
                    help='reuse a config\'s finished run (e.g. from make '
                    'demo) instead of training it again')
     args = p.parse_args(argv)
+    runs, options, suffix, title = RUNS, None, '', 'static vs ODConv'
+    if args.no_anneal:
+        runs = [(f'{name}, no annealing', cfg) for name, cfg in RUNS
+                if 'odconv' in cfg]
+        options, suffix = NO_ANNEAL, '_no-anneal'
+        title = 'ODConv without temperature annealing'
+    out = args.out or ('benchmarks/results/demo_ap'
+                       f'{suffix.replace("-", "_")}.md')
     rows = {}
-    for name, cfg in RUNS:
-        wd = osp.join(args.work_dir, osp.splitext(osp.basename(cfg))[0])
+    for name, cfg in runs:
+        wd = osp.join(args.work_dir,
+                      osp.splitext(osp.basename(cfg))[0] + suffix)
         met = read_metrics(wd) if args.reuse else None
         if met is not None and 'train_minutes' not in met:
             met['train_minutes'] = float('nan')
         if met is None:
-            met = train_and_evaluate(cfg, wd, args.data)
+            met = train_and_evaluate(cfg, wd, args.data, options)
             met.pop('runner')
         rows[name] = met
     table = format_table(rows)
     cpu = platform.processor() or platform.machine()
-    header = (f'# Demo box AP: static vs ODConv (same schedule and seed)\n\n'
+    command = ' '.join(['.venv/bin/python benchmarks/demo_ap_table.py'] +
+                       (['--no-anneal'] if args.no_anneal else []))
+    header = (f'# Demo box AP: {title} (same schedule and seed)\n\n'
               f'Machine: {cpu}, {__import__("os").cpu_count()} cores; '
-              f'{time.strftime("%Y-%m-%d")}; command: '
-              f'`.venv/bin/python benchmarks/demo_ap_table.py`\n\n')
+              f'{time.strftime("%Y-%m-%d")}; command: `{command}`\n\n')
     print(header + table)
-    with open(args.out, 'w') as f:
+    with open(out, 'w') as f:
         f.write(header + table + '\n')
     return 0
 

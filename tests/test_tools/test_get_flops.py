@@ -57,6 +57,26 @@ def test_benchmark_fps_on_cpu(capsys):
     assert 'img/s' in out and 'over 3 images' in out
 
 
+def test_benchmark_fuse_conv_bn_folds_every_bn():
+    """--fuse-conv-bn folds the BNs after static convs and after ODConvs
+    and the attention BNs (that the outputs stay the same is tested in
+    tests/test_deploy and test_odconv_robustness)."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from tools.analysis_tools import benchmark as tool
+    cfg = 'configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py'
+    r = tool.benchmark(cfg, shape=(96, 96), num_images=1, warmup=0,
+                       fuse_conv_bn=True)
+    init_default_scope('mmdet')
+    from mmdet.registry import MODELS
+    model = MODELS.build(Config.fromfile(cfg).model)
+    bns = tool._count_bns(model)
+    assert r['fused_bns'] == bns > 0
+    assert tool.benchmark(cfg, shape=(96, 96), num_images=1,
+                          warmup=0)['fused_bns'] == 0
+
+
 def test_benchmark_refuses_a_checkpoint_of_another_model(tmp_path):
     """Strict loading: a mismatched checkpoint must not time a partly
     random model."""
