@@ -34,3 +34,20 @@ def test_two_trainings_in_one_process_log_to_their_own_dirs(tiny_data,
         assert len(scalars) == 1, scalars
         rows = scalars[0].read_text().splitlines()
         assert sum('coco/bbox_mAP' in r for r in rows) == 1, rows
+
+
+def test_no_anneal_ablation_drops_only_the_temperature_hook(monkeypatch):
+    """demo_ap_table.py --no-anneal trains the ODConv demo configs with
+    every custom hook but ODConvTemperatureHook."""
+    import sys
+    monkeypatch.setattr(sys, 'path', list(sys.path))  # the script adds to it
+    from benchmarks.demo_ap_table import NO_ANNEAL, RUNS
+    from mmdet_odconv.utils import load_config
+    od = [cfg for _, cfg in RUNS if 'odconv' in cfg]
+    assert len(od) == 2
+    for path in od:
+        full = [h['type'] for h in load_config(path).custom_hooks]
+        ablated = [h['type'] for h in
+                   load_config(path, cfg_options=NO_ANNEAL).custom_hooks]
+        assert 'ODConvTemperatureHook' in full
+        assert ablated == [t for t in full if t != 'ODConvTemperatureHook']
