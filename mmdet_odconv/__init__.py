@@ -1,27 +1,63 @@
-"""mmdet-odconv: ODConv (ICLR 2022) for MMDetection.
+"""mmdet-odconv: ODConv (ICLR 2022) for MMDetection and for plain PyTorch.
 
-Importing the package registers, in MMEngine's registries:
+``ODConv2d``, ``convert_to_odconv`` and the temperature helpers need torch
+only. Where MMEngine, MMCV and MMDetection are installed, importing the
+package also registers, in MMEngine's registries:
 
-- ``ODConv`` (``ODConv2d``) as an MMCV conv layer, so
-  ``conv_cfg=dict(type='ODConv')`` works in any backbone;
+- ``ODConv`` (``ODConv2d``) as a conv layer: ``conv_cfg=dict(type='ODConv')``;
 - ``ODResNet``, ``ODResNeXt``, ``ODMobileNetV2``: backbones with the paper's
   placement (stem and shortcut convs stay static);
-- ``ODConvTemperatureHook``: a temperature annealing hook.
+- ``ODConvTemperatureHook``: a temperature annealing hook;
+
+and allow-lists the objects MMEngine stores in its checkpoints for torch's
+``weights_only`` loading (the default since torch 2.6), so that resuming
+and testing MMEngine checkpoints work. Nothing else happens at import.
 """
-from .evaluation.fast_coco import maybe_use_faster_coco_eval
+from .layers import (FORMULATIONS, IMPLS, ODConv2d,  # noqa: F401
+                     ODConvAttention, convert_to_odconv, get_temperature,
+                     set_temperature)
+from .version import __version__  # noqa: F401
 
-maybe_use_faster_coco_eval()  # before anything imports MMDetection
+# What needs the OpenMMLab stack, and the module that provides it.
+_MMDET_NAMES = {
+    'ODResNet': 'models',
+    'ODResNeXt': 'models',
+    'ODMobileNetV2': 'models',
+    'ODConvTemperatureHook': 'engine',
+}
 
-from . import engine, layers, models  # noqa: E402,F401  (registration)
-from .engine import ODConvTemperatureHook  # noqa: E402
-from .layers import (IMPLS, ODConv2d, ODConvAttention,  # noqa: E402
-                     get_temperature, set_temperature)
-from .utils import register_safe_globals  # noqa: E402
-from .version import __version__  # noqa: E402
+try:
+    import mmcv  # noqa: F401
+    import mmdet  # noqa: F401
+    import mmengine  # noqa: F401
+except ImportError as e:  # plain PyTorch use: the layer alone
+    _STACK_ERROR = e
+else:
+    _STACK_ERROR = None
+    from . import engine, models  # noqa: F401  (registration)
+    from .engine import ODConvTemperatureHook  # noqa: F401
+    from .models import ODMobileNetV2, ODResNet, ODResNeXt  # noqa: F401
+    from .utils.safe_load import register_safe_globals
 
-register_safe_globals()
+    register_safe_globals()
+
+
+def __getattr__(name: str):
+    """Name the missing package when an MMDetection-only part is used."""
+    if name in _MMDET_NAMES and _STACK_ERROR is not None:
+        raise ImportError(
+            f'mmdet_odconv.{name} needs MMDetection, MMCV and MMEngine '
+            f'({_STACK_ERROR}); install them with '
+            "pip install 'mmdet-odconv[mmdet]' (see docs/install.md)"
+        ) from _STACK_ERROR
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
 
 __all__ = [
-    '__version__', 'ODConv2d', 'ODConvAttention', 'IMPLS', 'set_temperature',
-    'get_temperature', 'ODConvTemperatureHook'
-]
+    '__version__', 'ODConv2d', 'ODConvAttention', 'FORMULATIONS', 'IMPLS',
+    'convert_to_odconv', 'set_temperature', 'get_temperature'
+] + ([] if _STACK_ERROR else list(_MMDET_NAMES))
+
+from .config_scope import register_config_scope  # noqa: E402
+
+register_config_scope()  # `mmdet_odconv::` config bases, where MMEngine is

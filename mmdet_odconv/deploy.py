@@ -80,7 +80,7 @@ def odconv_impl(model: nn.Module, impl: str) -> Iterator[nn.Module]:
     saved = [m.impl for m in layers]
     try:
         for m in layers:
-            m.impl = 'static' if m._kernel_is_static() else impl
+            m.impl = 'static' if m.static_kernel else impl
         yield model
     finally:
         for m, s in zip(layers, saved):

@@ -3,7 +3,7 @@ from typing import List
 
 import torch.nn as nn
 
-from .odconv import ODConv2d
+from .odconv import ODConv2d, check_temperature
 
 
 def _odconvs(model: nn.Module) -> List[ODConv2d]:
@@ -17,6 +17,7 @@ def set_temperature(model: nn.Module, temperature: float) -> int:
     Returns:
         int: How many layers were updated (0 means the model has no ODConv).
     """
+    temperature = check_temperature(temperature)  # before changing any
     layers = _odconvs(model)
     for m in layers:
         m.set_temperature(temperature)

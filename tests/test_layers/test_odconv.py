@@ -55,8 +55,14 @@ def test_matches_naive_reference(shape, kernel_num, training, batch):
 @pytest.mark.parametrize('batch', [1, 2, 4])
 def test_every_impl_matches_reference(impl, shape, batch):
     c_in, c_out, k, s, p, d, g = shape
-    layer = _randomise(ODConv2d(c_in, c_out, k, s, p, d, g, kernel_num=4,
-                                min_channel=4, impl=impl)).eval()
+    args = (c_in, c_out, k, s, p, d, g)
+    if impl not in ('auto', ) + ODConv2d(*args,
+                                          kernel_num=4).applicable_impls():
+        with pytest.raises(ValueError, match=f'impl={impl!r} cannot'):
+            ODConv2d(*args, kernel_num=4, impl=impl)
+        return
+    layer = _randomise(ODConv2d(*args, kernel_num=4, min_channel=4,
+                                impl=impl)).eval()
     x = torch.randn(batch, c_in, 10, 10, requires_grad=True)
     out = layer(x)
     xr = x.detach().clone().requires_grad_(True)
@@ -71,7 +77,7 @@ def test_every_impl_matches_reference(impl, shape, batch):
 def test_folding_attention_into_kernel_is_exact(fold, monkeypatch):
     """Both sides of the fold heuristic give the reference result."""
     layer = _randomise(ODConv2d(8, 16, 3, padding=1, min_channel=4)).eval()
-    monkeypatch.setattr(layer, '_fold_attention', lambda x: fold)
+    monkeypatch.setattr(layer, 'folds_attention', lambda x: fold)
     x = torch.randn(3, 8, 7, 7)
     _close(layer(x), naive_odconv(layer, x))
 
@@ -87,7 +93,7 @@ def test_grouped_batch_chunks_match_reference(samples_per_chunk, training):
     assert ODConv2d.kernel_bytes['cpu'] == 24 << 20  # the class default
     layer.kernel_bytes = {'cpu': per_sample * samples_per_chunk}
     x = torch.randn(5, 8, 9, 9, requires_grad=True)
-    assert layer._batch_chunk(x) == samples_per_chunk
+    assert layer.batch_chunk(x) == samples_per_chunk
     assert_matches_reference(layer, x, training)
 
 

@@ -101,7 +101,7 @@ def test_static_weight_inflates_to_exactly_the_static_conv(k, groups):
     missing, unexpected = layer.load_state_dict(conv.state_dict(),
                                                 strict=False)
     assert unexpected == [] and 'weight' not in missing
-    heads = layer.attention._sigmoid_heads
+    heads = layer.attention.sigmoid_heads
     for i in range(4):
         torch.testing.assert_close(layer.weight[i],
                                    conv.weight * 2**len(heads))
@@ -174,7 +174,11 @@ def test_conv_module_keeps_our_init_and_runs():
     (dict(min_channel=0), 'min_channel must be an int >= 1'),
     (dict(temperature=0), 'temperature must be > 0'),
     (dict(impl='fast'), 'impl must be one of'),
-    (dict(impl='static'), "impl='static' needs kernel_num=1"),
+    (dict(impl='static'), "impl='static' cannot compute this layer.*"
+     'needs kernel_num=1 and a 1x1 kernel'),
+    (dict(impl='matmul'), "impl='matmul' cannot compute this layer.*"
+     'needs a 1x1 kernel'),
+    (dict(impl='single'), 'impl must be one of'),
     (dict(kernel_size=(3, 5)), 'square kernels only'),
 ])
 def test_bad_arguments_raise_clear_errors(kwargs, match):

@@ -162,7 +162,7 @@ def test_torchvision_style_checkpoint_inflates_into_odresnet(tmp_path):
     od.init_weights()
     s_mods = dict(static.named_modules())
     for name, m in _odconvs(od).items():
-        scale = 2**len(m.attention._sigmoid_heads)
+        scale = 2**len(m.attention.sigmoid_heads)
         for i in range(4):
             torch.testing.assert_close(m.weight[i],
                                        s_mods[name].weight * scale)
