@@ -55,11 +55,19 @@ def test_hook_anneals_linearly_and_is_stateless(by_epoch):
     assert get_temperature(model) == seen[7]
 
 
-def test_hook_rejects_bad_values():
-    with pytest.raises(ValueError, match='temperatures must be > 0'):
-        ODConvTemperatureHook(start=0)
-    with pytest.raises(ValueError, match='duration must be >= 0'):
-        ODConvTemperatureHook(duration=-1)
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(start=0), 'temperature must be > 0'),
+    (dict(end=float('inf')), 'temperature must be > 0 and finite'),
+    (dict(start='30'), 'temperature must be > 0'),  # a string from a CLI
+    (dict(end=None), 'temperature must be > 0'),
+    (dict(duration=-1), 'duration must be a finite number >= 0'),
+    (dict(duration=None), 'duration must be a finite number >= 0'),
+    (dict(duration=float('inf')), 'duration must be a finite number >= 0'),
+    (dict(duration='10'), 'duration must be a finite number >= 0'),
+])
+def test_hook_rejects_bad_values(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ODConvTemperatureHook(**kwargs)
 
 
 def test_checkpoints_carry_the_temperature_for_evaluation():

@@ -12,6 +12,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
+from ...layers._args import check_temperature
 from ...layers.temperature import get_temperature, set_temperature
 
 META_KEY = 'odconv_temperature'
@@ -45,13 +46,12 @@ class ODConvTemperatureHook(Hook):
                  end: float = 1.0,
                  duration: int = 10,
                  by_epoch: bool = True) -> None:
-        if not (start > 0 and end > 0):
-            raise ValueError(f'temperatures must be > 0, got start={start}, '
-                             f'end={end}')
-        if duration < 0:
-            raise ValueError(f'duration must be >= 0, got {duration}')
-        self.start = float(start)
-        self.end = float(end)
+        self.start = check_temperature(start)
+        self.end = check_temperature(end)
+        if isinstance(duration, bool) or not isinstance(
+                duration, (int, float)) or not 0 <= duration < math.inf:
+            raise ValueError('duration must be a finite number >= 0 (epochs '
+                             f'or iterations), got {duration!r}')
         self.duration = duration
         self.by_epoch = by_epoch
 
