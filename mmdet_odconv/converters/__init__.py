@@ -1,4 +1,11 @@
-"""Checkpoint conversion from the official ODConv code to our backbones."""
-from .official import convert_official_checkpoint, save_atomic
+"""Checkpoint conversion from the official ODConv code to MMDetection 3."""
+from .files import check_destination, check_source, save_atomic
+from .official import (convert_backbone, convert_detector,
+                       convert_official_checkpoint, detector_meta, is_detector,
+                       load_official)
 
-__all__ = ['convert_official_checkpoint', 'save_atomic']
+__all__ = [
+    'check_destination', 'check_source', 'save_atomic', 'convert_backbone',
+    'convert_detector', 'convert_official_checkpoint', 'detector_meta',
+    'is_detector', 'load_official'
+]

@@ -1,28 +1,57 @@
-"""Convert official ODConv ImageNet checkpoints to our backbones' keys.
+"""Convert checkpoints of the official ODConv code (OSVAI/ODConv).
 
-The official ``main.py`` saves ``{'state_dict': ..., 'epoch': ..., ...}``
-whose keys carry DataParallel's ``module.`` prefix. OD-ResNet keys already
-match MMDetection's ResNet (``conv1``, ``bn1``, ``layerX.Y.convZ``,
-``layerX.Y.downsample.0/1``) once the prefix and the classifier ``fc`` are
-dropped. OD-MobileNetV2 (``features.N...``) is mapped onto MMDetection's
-MobileNetV2 (``conv1``, ``layerX.Y.conv.Z``, ``conv2``) by module order,
-each tensor checked for shape against the target backbone.
+Two kinds, told apart by their keys:
+
+* ImageNet classifiers saved by the official ``main.py``
+  (``{'state_dict': {'module.conv1.weight', ...}, 'epoch': ...}``) become
+  backbone weights for ``init_cfg=dict(type='Pretrained', checkpoint=...)``.
+* COCO detectors trained with its MMDetection 2.x code (``{'meta': ...,
+  'state_dict': {'backbone.*', 'neck.*', 'rpn_head.*', 'roi_head.*'}}``)
+  become MMDetection 3.x detector checkpoints. MMDetection 3.x kept the 2.x
+  names of FPN, RPNHead, Shared2FCBBoxHead and FCNMaskHead, so only the
+  backbone is mapped.
+
+(OD-)ResNet keys are MMDetection's ResNet keys once the classifier ``fc`` is
+dropped. (OD-)MobileNetV2's ``features.N`` modules are renamed to
+MMDetection's ``conv1``, ``layerX.Y.{expand,depthwise,linear}_conv`` and
+``conv2``; its classifier is dropped too. The result is checked tensor by
+tensor against the target model: missing, left-over and misshapen keys are
+an error that names them.
 """
-import os
 import os.path as osp
-import tempfile
+import re
 from collections import OrderedDict
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
 
+from ..layers import ODConv2d
 from ..utils.safe_load import safe_torch_load
+from .files import check_source
 
+StateDict = Dict[str, torch.Tensor]
 CLASSIFIER_PREFIXES = ('fc.', 'classifier.')
+# Official InvertedResidual.conv indices -> MMDetection's InvertedResidual
+# (the first block of MobileNetV2 has no expansion conv).
+_EXPANDED = {
+    '0.0': 'expand_conv.conv', '0.1': 'expand_conv.bn',
+    '1.0': 'depthwise_conv.conv', '1.1': 'depthwise_conv.bn',
+    '2': 'linear_conv.conv', '3': 'linear_conv.bn'
+}  # yapf: disable
+_NOT_EXPANDED = {
+    '0.0': 'depthwise_conv.conv', '0.1': 'depthwise_conv.bn',
+    '1': 'linear_conv.conv', '2': 'linear_conv.bn'
+}  # yapf: disable
+_CONV_BN = {'0': 'conv', '1': 'bn'}  # ConvBNReLU -> ConvModule
 
 
-def _extract_state_dict(ckpt, src: str) -> Dict[str, torch.Tensor]:
+def load_official(src: str) -> Tuple[StateDict, dict]:
+    """Load an official checkpoint: its state dict (without DataParallel's
+    ``module.`` prefix) and its ``meta`` dict (empty if none)."""
+    check_source(src)
+    ckpt = safe_torch_load(src)
+    meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
     if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
         ckpt = ckpt['state_dict']
     if not (isinstance(ckpt, dict) and ckpt and all(
@@ -30,84 +59,206 @@ def _extract_state_dict(ckpt, src: str) -> Dict[str, torch.Tensor]:
             for k, v in ckpt.items())):
         raise ValueError(
             f'{src} is not an ODConv checkpoint: expected a dict with a '
-            '"state_dict" of tensors (as the official main.py saves), or a '
-            'plain state dict')
-    return {(k[len('module.'):] if k.startswith('module.') else k): v
-            for k, v in ckpt.items()}
+            '"state_dict" of tensors (as the official main.py and '
+            'MMDetection save), or a plain state dict')
+    sd = OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v)
+                     for k, v in ckpt.items())
+    return sd, meta if isinstance(meta, dict) else {}
 
 
-def _by_order(src: Dict[str, torch.Tensor], target: nn.Module,
-              path: str) -> 'OrderedDict[str, torch.Tensor]':
-    """Map tensors onto ``target``'s keys in order, checking every shape."""
-    tgt = target.state_dict()
-    if len(src) != len(tgt):
-        raise ValueError(
-            f'{path}: {len(src)} tensors (classifier dropped) but the target '
-            f'backbone has {len(tgt)}; check kernel_num and widen_factor')
-    out = OrderedDict()
-    for (sk, sv), (tk, tv) in zip(src.items(), tgt.items()):
-        if sv.shape != tv.shape:
-            raise ValueError(f'{path}: {sk} {tuple(sv.shape)} does not fit '
-                             f'{tk} {tuple(tv.shape)} of the target backbone')
-        out[tk] = sv
+def is_detector(sd: StateDict) -> bool:
+    """Whether ``sd`` is a whole detector (``backbone.*`` keys)."""
+    return any(k.startswith('backbone.') for k in sd)
+
+
+def convert_backbone(sd: StateDict, backbone: nn.Module,
+                     src: str) -> 'OrderedDict[str, torch.Tensor]':
+    """Backbone weights of an ImageNet checkpoint, checked against
+    ``backbone`` and loaded into it with ``strict=True``."""
+    out = map_backbone(sd, backbone, src)
+    check_state(out, backbone, src, detector=False)
+    backbone.load_state_dict(out, strict=True)
+    return out
+
+
+def convert_detector(sd: StateDict, detector: nn.Module,
+                     src: str) -> 'OrderedDict[str, torch.Tensor]':
+    """A detector state dict with its backbone mapped, checked against
+    ``detector`` and loaded into it with ``strict=True``."""
+    backbone = OrderedDict((k[len('backbone.'):], v) for k, v in sd.items()
+                           if k.startswith('backbone.'))
+    out = OrderedDict(
+        ('backbone.' + k, v)
+        for k, v in map_backbone(backbone, detector.backbone, src).items())
+    out.update((k, v) for k, v in sd.items() if not k.startswith('backbone.'))
+    check_state(out, detector, src, detector=True)
+    detector.load_state_dict(out, strict=True)
     return out
 
 
 def convert_official_checkpoint(
-        src: str, target: Optional[nn.Module] = None
-) -> 'OrderedDict[str, torch.Tensor]':
-    """Load an official ODConv checkpoint and return backbone weights.
+        src: str, target: nn.Module) -> 'OrderedDict[str, torch.Tensor]':
+    """Load an official ImageNet checkpoint and return ``target``'s weights.
 
     Args:
         src: Path of the official checkpoint (loaded with weights_only).
-        target: The backbone the weights are for. Required for
-            OD-MobileNetV2 (mapped by order); for OD-ResNet, when given,
-            the result is checked to load into it with ``strict=True``.
+        target: The backbone the weights are for; they are checked against
+            it and loaded into it with ``strict=True``.
     """
-    sd = _extract_state_dict(safe_torch_load(src), src)
-    sd = OrderedDict((k, v) for k, v in sd.items()
-                     if not k.startswith(CLASSIFIER_PREFIXES))
-    if any(k.startswith('features.') for k in sd):
-        if target is None:
-            raise ValueError(f'{src} looks like OD-MobileNetV2; give the '
-                             'target backbone config to map it')
-        sd = _by_order(sd, target, src)
-    elif not any(k.startswith('layer1.') for k in sd):
-        raise ValueError(f'{src}: neither OD-ResNet (layer1...) nor '
-                         'OD-MobileNetV2 (features...) keys found')
-    if target is not None:
-        _check_kernel_num(sd, target, src)
-        target.load_state_dict(sd, strict=True)
+    sd, _ = load_official(src)
+    if is_detector(sd):
+        raise ValueError(f'{src} is a whole detector (backbone.* keys); '
+                         'convert it with convert_detector')
+    return convert_backbone(sd, target, src)
+
+
+def map_backbone(sd: StateDict, backbone: nn.Module,
+                 src: str) -> 'OrderedDict[str, torch.Tensor]':
+    """Drop the classifier and rename official keys to ``backbone``'s."""
+    from mmdet.models.backbones import MobileNetV2
+    sd = OrderedDict(
+        (k, v) for k, v in sd.items() if not k.startswith(CLASSIFIER_PREFIXES))
+    official_mobilenet = any(k.startswith('features.') for k in sd)
+    if official_mobilenet != isinstance(backbone, MobileNetV2):
+        raise ValueError(
+            f'{src} holds a {_family(sd)} but the config builds a '
+            f'{type(backbone).__name__}; use a config of the same backbone')
+    if official_mobilenet:
+        return _rename_mobilenet_v2(sd, backbone)
     return sd
 
 
-def _check_kernel_num(sd: Dict[str, torch.Tensor], target: nn.Module,
-                      src: str) -> None:
-    """Name both kernel counts when checkpoint and backbone disagree."""
-    from ..layers import ODConv2d
-    for name, m in target.named_modules():
+def _family(sd: StateDict) -> str:
+    if any(k.startswith('features.') for k in sd):
+        return 'MobileNetV2 (features.N keys)'
+    if any(k.startswith('layer1.') for k in sd):
+        return 'ResNet (layer1... keys)'
+    return f'backbone of unknown layout (first key {next(iter(sd), None)})'
+
+
+def _rename_mobilenet_v2(
+        sd: StateDict,
+        backbone: nn.Module) -> 'OrderedDict[str, torch.Tensor]':
+    """``features.N...`` -> ``conv1``, ``layerX.Y...``, ``conv2``."""
+    blocks = [
+        f'{name}.{i}' for name in backbone.layers if name != 'conv2'
+        for i in range(len(getattr(backbone, name)))
+    ]
+    expanded = {
+        int(k.split('.')[1])
+        for k in sd if re.match(r'features\.\d+\.conv\.3\.', k)
+    }
+    return OrderedDict(
+        (_mobilenet_v2_name(k, blocks, expanded), v) for k, v in sd.items())
+
+
+def _mobilenet_v2_name(key: str, blocks: List[str], expanded: set) -> str:
+    """MMDetection's name of one official key; unknown keys keep theirs,
+    so that the key check reports them."""
+    m = re.fullmatch(r'features\.(\d+)\.(.+)', key)
+    if m is None:
+        return key
+    index, rest = int(m.group(1)), m.group(2)
+    if index in (0, len(blocks) + 1):  # ConvBNReLU: stem or last conv
+        prefix, table = ('conv1' if index == 0 else 'conv2'), _CONV_BN
+    elif index <= len(blocks) and rest.startswith('conv.'):
+        prefix = blocks[index - 1]
+        table = _EXPANDED if index in expanded else _NOT_EXPANDED
+        rest = rest[len('conv.'):]
+    else:
+        return key
+    m = re.fullmatch(r'(\d+(?:\.\d+)?)\.(\D.*)', rest)
+    if m is None or m.group(1) not in table:
+        return key
+    return f'{prefix}.{table[m.group(1)]}.{m.group(2)}'
+
+
+def check_state(sd: StateDict, model: nn.Module, src: str,
+                detector: bool) -> None:
+    """Raise, naming the keys, unless ``sd`` fits ``model`` exactly."""
+    _check_odconv(sd, model, src, detector)
+    target = model.state_dict()
+    missing = [k for k in target if k not in sd]
+    extra = [k for k in sd if k not in target]
+    misshapen = [
+        f'{k} {tuple(v.shape)} (model: {tuple(target[k].shape)})'
+        for k, v in sd.items() if k in target and v.shape != target[k].shape
+    ]
+    problems = [
+        f'{what}: {_some(keys)}'
+        for what, keys in (('missing', missing), ('left over', extra),
+                           ('wrong shape', misshapen)) if keys
+    ]
+    if problems:
+        raise ValueError(f'{src} does not fit the model of the config '
+                         f'({"; ".join(problems)}); check the config '
+                         '(backbone, depth, widen_factor, kernel_num)')
+
+
+def _some(keys: List[str], shown: int = 5) -> str:
+    more = f' and {len(keys) - shown} more' if len(keys) > shown else ''
+    return f'{len(keys)} keys, ' * (len(keys) > 1) + ', '.join(
+        keys[:shown]) + more
+
+
+def _check_odconv(sd: StateDict, model: nn.Module, src: str,
+                  detector: bool) -> None:
+    """Static vs ODConv and the kernel count, with the fix in the message."""
+    od_layers = [(n, m) for n, m in model.named_modules()
+                 if isinstance(m, ODConv2d)]
+    has_attention = any('.attention.' in k for k in sd)
+    if has_attention and not od_layers:
+        raise ValueError(f'{src} has ODConv layers (attention weights) but '
+                         'the config builds a static backbone; use the '
+                         'ODConv config of this model (odconv<N>x in its '
+                         'name)')
+    if od_layers and not has_attention:
+        raise ValueError(_static_advice(sd, src, detector))
+    for name, m in od_layers:
         w = sd.get(f'{name}.weight')
-        if isinstance(m, ODConv2d) and w is not None and w.dim() == 5 \
-                and w.size(0) != m.kernel_num:
+        if w is not None and w.dim() == 5 and w.size(0) != m.kernel_num:
             raise ValueError(
                 f'{src} has kernel_num={w.size(0)} ({name}.weight) but the '
-                f'target backbone has kernel_num={m.kernel_num}; use the '
-                f'config with odconv{w.size(0)}x / '
-                f'odconv=dict(kernel_num={w.size(0)})')
+                f'config builds kernel_num={m.kernel_num}; use the config '
+                f'with odconv{w.size(0)}x / odconv=dict(kernel_num='
+                f'{w.size(0)})')
 
 
-def save_atomic(obj, dst: str) -> None:
-    """``torch.save`` to a temporary file, then rename: never half-written."""
-    dst_dir = osp.dirname(osp.abspath(dst))
-    os.makedirs(dst_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.tmp-', suffix='.pth', dir=dst_dir)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dst)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+def _static_advice(sd: StateDict, src: str, detector: bool) -> str:
+    head = (f'{src} is a static checkpoint (no ODConv attention weights) '
+            'but the config builds ODConv layers; ')
+    if detector:
+        return head + ('convert it with the static config of this detector '
+                       '(the one without odconv in its name)')
+    if any(k.startswith('features.') for k in sd):
+        return head + ('convert it with the static MobileNetV2 config and '
+                       "give the result to the ODConv config's init_cfg, "
+                       'which inflates static kernels into the ODConv bank')
+    return head + ('static ResNet weights need no conversion: ODResNet '
+                   "loads them directly through init_cfg=dict(type="
+                   f"'Pretrained', checkpoint='{osp.basename(src)}') (or "
+                   "'torchvision://resnet50') and inflates each kernel "
+                   'into the ODConv bank')
+
+
+def detector_meta(src_meta: dict,
+                  src: str,
+                  config: Optional[str] = None) -> dict:
+    """``meta`` of a converted detector: ``dataset_meta`` as MMDetection 3
+    writes it (COCO's classes and palette unless the source names other
+    classes) and where the weights came from."""
+    from mmdet.datasets import CocoDataset
+    coco = CocoDataset.METAINFO
+    classes = src_meta.get('CLASSES')
+    if classes is None or tuple(classes) == tuple(coco['classes']):
+        dataset_meta = dict(
+            classes=tuple(coco['classes']), palette=list(coco['palette']))
+    else:
+        dataset_meta = dict(classes=tuple(classes))
+    meta = dict(
+        dataset_meta=dataset_meta,
+        converted_from=osp.basename(src),
+        source_mmdet_version=src_meta.get('mmdet_version'))
+    if config is not None:
+        meta['config'] = config
+    return meta

@@ -1,125 +1,140 @@
-"""Official ODConv checkpoints convert and load strictly; bad files fail."""
+"""Official ImageNet checkpoints convert and load strictly; bad input gets a
+one-line error; converted files get the permissions torch.save gives."""
 import os
+import re
+import stat
+import subprocess
+import sys
 from collections import OrderedDict
 
 import pytest
 import torch
-import torch.nn as nn
 from mmengine.registry import init_default_scope
 
-from mmdet_odconv import ODConv2d
-from mmdet_odconv.converters import convert_official_checkpoint
-from mmdet_odconv.models import ODResNet
+from mmdet_odconv.converters import (convert_official_checkpoint, save_atomic)
+from mmdet_odconv.models import ODMobileNetV2, ODResNet
+from tests.test_tools.test_converter_official_layout import (
+    mobilenet_v2, random_state, reference_backbone, resnet50)
 from tools.model_converters.odconv_official_to_mmdet import main as cli
 
-
-class _OfficialBottleneck(nn.Module):
-    """The official od_resnet.py Bottleneck layout (names and shapes)."""
-    expansion = 4
-
-    def __init__(self, inplanes, planes, stride, downsample, n):
-        super().__init__()
-        self.conv1 = ODConv2d(inplanes, planes, 1, kernel_num=n)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = ODConv2d(planes, planes, 3, stride, 1, kernel_num=n)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = ODConv2d(planes, planes * 4, 1, kernel_num=n)
-        self.bn3 = nn.BatchNorm2d(planes * 4)
-        self.downsample = downsample
+R50_1X = 'configs/odconv/faster-rcnn_r50-odconv1x_fpn_1x_coco.py'
+R50_4X = 'configs/odconv/faster-rcnn_r50-odconv4x_fpn_1x_coco.py'
+TOOL = 'tools/model_converters/odconv_official_to_mmdet.py'
 
 
-def official_od_resnet50(n, base=16):
-    """OD-ResNet50 with the official module names: conv1, bn1, layerX.Y.*,
-    downsample.0/1 and a classifier fc."""
-    net = nn.Module()
-    net.conv1 = nn.Conv2d(3, base, 7, 2, 3, bias=False)
-    net.bn1 = nn.BatchNorm2d(base)
-    inplanes = base
-    for i, (blocks, stride) in enumerate(zip((3, 4, 6, 3), (1, 2, 2, 2))):
-        planes = base * 2**i
-        layers = []
-        for b in range(blocks):
-            s = stride if b == 0 else 1
-            ds = None
-            if b == 0:
-                ds = nn.Sequential(
-                    nn.Conv2d(inplanes, planes * 4, 1, s, bias=False),
-                    nn.BatchNorm2d(planes * 4))
-            layers.append(_OfficialBottleneck(inplanes, planes, s, ds, n))
-            inplanes = planes * 4
-        setattr(net, f'layer{i + 1}', nn.Sequential(*layers))
-    net.fc = nn.Linear(inplanes, 1000)
-    return net
+def _save_official(entries, path, seed=0):
+    """As the official main.py saves: DataParallel prefix, training state;
+    returns the state without the prefix."""
+    state = random_state(entries, seed)
+    torch.save(
+        {
+            'epoch': 120,
+            'arch': 'od_resnet50',
+            'state_dict': OrderedDict(
+                ('module.' + k, v) for k, v in state.items()),
+            'best_acc1': torch.tensor(78.5),
+            'optimizer': {}
+        }, path)
+    return state
 
 
-def _save_official(net, path):
-    """As the official main.py: DataParallel prefix, extra training state."""
-    sd = OrderedDict(('module.' + k, v) for k, v in net.state_dict().items())
-    torch.save({'epoch': 120, 'arch': 'od_resnet50', 'state_dict': sd,
-                'best_acc1': torch.tensor(78.5), 'optimizer': {}}, path)
-
-
-def test_official_od_resnet50_converts_and_loads_strict(tmp_path):
-    torch.manual_seed(0)
-    official = official_od_resnet50(n=4)
-    with torch.no_grad():
-        for p in official.parameters():
-            p.normal_()
-    src = tmp_path / 'od_resnet50_4x.pth.tar'
-    _save_official(official, src)
-    target = ODResNet(depth=50, base_channels=16, odconv=dict(kernel_num=4))
-    sd = convert_official_checkpoint(str(src), target)
-    assert not any(k.startswith(('fc.', 'module.')) for k in sd)
-    ref = official.state_dict()
-    for k, v in target.state_dict().items():
-        assert torch.equal(v, ref[k]), k
-    # and the converted backbone computes what the official one does
-    target.eval()
-    official.eval()
+def _check_converted(out, entries, state, backbone, kind):
+    """The converter's keys are the ones this test names; the backbone
+    computes the official forward."""
+    by_hand = {ours: state[k] for k, ours, _, _ in entries if ours}
+    assert out.keys() == by_hand.keys()
+    assert all(torch.equal(out[k], v) for k, v in by_hand.items())
+    backbone.eval()
     x = torch.randn(1, 3, 64, 64)
-    out = target(x)[0]
-    h = torch.relu(official.bn1(official.conv1(x)))
-    h = nn.functional.max_pool2d(h, 3, 2, 1)
-    for blk in official.layer1:
-        idt = h if blk.downsample is None else blk.downsample(h)
-        o = torch.relu(blk.bn1(blk.conv1(h)))
-        o = torch.relu(blk.bn2(blk.conv2(o)))
-        h = torch.relu(blk.bn3(blk.conv3(o)) + idt)
-    torch.testing.assert_close(out, h, rtol=1e-4, atol=1e-4)
+    with torch.no_grad():
+        feats = backbone(x)
+    ref = reference_backbone(state, kind, x)
+    assert len(feats) == len(ref) == 4
+    for got, want in zip(feats, ref):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('kernel_num', [1, 4])
+def test_official_od_resnet50_converts_and_computes_the_same(
+        tmp_path, kernel_num):
+    entries = resnet50(kernel_num)
+    src = tmp_path / f'od_resnet50_{kernel_num}x.pth.tar'
+    state = _save_official(entries, src)
+    target = ODResNet(depth=50, odconv=dict(kernel_num=kernel_num))
+    out = convert_official_checkpoint(str(src), target)
+    assert not any(k.startswith(('fc.', 'module.')) for k in out)
+    _check_converted(out, entries, state, target, 'r50')
+
+
+@pytest.mark.parametrize('kernel_num', [0, 4])
+def test_official_mobilenetv2_converts_and_computes_the_same(
+        tmp_path, kernel_num):
+    from mmdet.models.backbones import MobileNetV2
+    entries = mobilenet_v2(kernel_num)
+    src = tmp_path / 'mobilenetv2.pth.tar'
+    state = _save_official(entries, src)
+    target = (
+        ODMobileNetV2(odconv=dict(
+            kernel_num=kernel_num)) if kernel_num else MobileNetV2())
+    out = convert_official_checkpoint(str(src), target)
+    _check_converted(out, entries, state, target, 'mobilenetv2')
+    if kernel_num:
+        with pytest.raises(ValueError, match='kernel_num=4 .*kernel_num=1'):
+            convert_official_checkpoint(
+                str(src), ODMobileNetV2(odconv=dict(kernel_num=1)))
+        with pytest.raises(ValueError, match='wrong shape: .*conv1.conv'):
+            convert_official_checkpoint(
+                str(src),
+                ODMobileNetV2(widen_factor=0.5, odconv=dict(kernel_num=4)))
+
+
+def test_static_resnet_is_pointed_to_init_cfg(tmp_path):
+    src = tmp_path / 'resnet50.pth'
+    _save_official(resnet50(0), src)
+    with pytest.raises(ValueError) as e:
+        cli([str(src), str(tmp_path / 'out.pth'), '--config', R50_4X])
+    msg = str(e.value)
+    assert 'static' in msg and 'need no conversion' in msg
+    assert "init_cfg=dict(type='Pretrained', checkpoint='resnet50.pth')" in msg
+    assert 'torchvision://resnet50' in msg and '\n' not in msg
+    assert not (tmp_path / 'out.pth').exists()
+    # the static config takes it (classifier and DataParallel prefix go)
+    assert cli([
+        str(src),
+        str(tmp_path / 'out.pth'), '--config',
+        'configs/odconv/faster-rcnn_r50_fpn_1x_coco.py'
+    ]) == 0
 
 
 def test_cli_writes_atomically_and_refuses_bad_files(tmp_path, monkeypatch):
     init_default_scope('mmdet')
-    official = official_od_resnet50(n=1, base=64)
     src = tmp_path / 'od_resnet50_1x.pth.tar'
-    _save_official(official, src)
+    _save_official(resnet50(1), src)
     dst = tmp_path / 'out' / 'od_r50_1x_mmdet.pth'
-    cfg = 'configs/odconv/faster-rcnn_r50-odconv1x_fpn_1x_coco.py'
-    assert cli([str(src), str(dst), '--config', cfg]) == 0
+    assert cli([str(src), str(dst), '--config', R50_1X]) == 0
     loaded = torch.load(dst, weights_only=True)
     target = ODResNet(depth=50, odconv=dict(kernel_num=1))
     target.load_state_dict(loaded['state_dict'], strict=True)
 
     # kernel_num mismatch: clear error, no output file
     dst2 = tmp_path / 'out' / 'wrong.pth'
-    with pytest.raises(ValueError, match='kernel_num'):
-        cli([str(src), str(dst2), '--config',
-             'configs/odconv/faster-rcnn_r50-odconv4x_fpn_1x_coco.py'])
+    with pytest.raises(ValueError, match='kernel_num=1 .*odconv1x'):
+        cli([str(src), str(dst2), '--config', R50_4X])
     assert not dst2.exists()
-    # not a checkpoint at all
+    # not a checkpoint at all: an error naming the file
     bad = tmp_path / 'bad.pth'
     bad.write_bytes(b'not a checkpoint')
-    with pytest.raises(ValueError, match='could not be loaded'):
-        cli([str(bad), str(dst2), '--config', cfg])
+    with pytest.raises(ValueError, match=re.escape(str(bad))):
+        cli([str(bad), str(dst2), '--config', R50_1X])
     # a pickled object outside the allow-list is refused
     evil = tmp_path / 'evil.pth'
     torch.save({'state_dict': {'w': torch.zeros(1)}, 'x': _Evil()}, evil)
-    with pytest.raises(ValueError, match='weights_only'):
-        cli([str(evil), str(dst2), '--config', cfg])
+    with pytest.raises(ValueError, match=re.escape(str(evil))):
+        cli([str(evil), str(dst2), '--config', R50_1X])
     # a failure while writing leaves nothing behind
     monkeypatch.setattr(torch, 'save', _raise)
     with pytest.raises(OSError):
-        cli([str(src), str(dst2), '--config', cfg])
+        cli([str(src), str(dst2), '--config', R50_1X])
     assert sorted(os.listdir(tmp_path / 'out')) == ['od_r50_1x_mmdet.pth']
 
 
@@ -131,29 +146,63 @@ def _raise(*args, **kwargs):
     raise OSError('disk full')
 
 
-def test_official_od_mobilenetv2_maps_by_order(tmp_path):
-    """OD-MobileNetV2's `features.N...` keys map onto our ODMobileNetV2 in
-    module order, every shape checked; a widen mismatch fails clearly."""
-    from mmdet_odconv.models import ODMobileNetV2
-    torch.manual_seed(0)
-    ours = ODMobileNetV2(odconv=dict(kernel_num=4))
-    sd = ours.state_dict()
-    official = OrderedDict()
-    for i, (k, v) in enumerate(sd.items()):  # same order, official names
-        official[f'module.features.{i}.{k.split(".")[-1]}'] = \
-            torch.randn_like(v.float()).to(v.dtype)
-    official['module.classifier.1.weight'] = torch.randn(1000, 1280)
-    src = tmp_path / 'od_mobilenetv2_4x.pth.tar'
-    torch.save({'state_dict': official}, src)
-    target = ODMobileNetV2(odconv=dict(kernel_num=4))
-    out = convert_official_checkpoint(str(src), target)
-    assert list(out) == list(sd)
-    for (k, v), ov in zip(out.items(), list(official.values())[:-1]):
-        assert torch.equal(v, ov), k
-    with pytest.raises(ValueError, match='check kernel_num'):
-        convert_official_checkpoint(
-            str(src), ODMobileNetV2(odconv=dict(kernel_num=1)))
-    with pytest.raises(ValueError, match='does not fit'):
-        convert_official_checkpoint(
-            str(src), ODMobileNetV2(widen_factor=0.5,
-                                    odconv=dict(kernel_num=4)))
+def test_paths_are_checked_before_any_work(tmp_path):
+    folder = tmp_path / 'downloads'
+    folder.mkdir()
+    (folder / 'od_resnet50_4x.pth.tar').write_bytes(b'')
+    with pytest.raises(
+            ValueError,
+            match=r'downloads is a directory, not a '
+            r'checkpoint file; .*\(it holds od_resnet50_4x'):
+        cli([str(folder), str(tmp_path / 'o.pth'), '--config', R50_1X])
+    with pytest.raises(FileNotFoundError, match='nowhere.pth: no such file'):
+        cli([
+            str(tmp_path / 'nowhere.pth'),
+            str(tmp_path / 'o.pth'), '--config', R50_1X
+        ])
+    a_file = tmp_path / 'a_file'
+    a_file.write_text('')
+    with pytest.raises(ValueError, match='a_file is a file, not a folder'):
+        cli([str(folder), str(a_file / 'sub' / 'o.pth'), '--config', R50_1X])
+    with pytest.raises(
+            ValueError,
+            match='downloads is a directory; give the '
+            'output file name'):
+        cli([str(a_file), str(folder), '--config', R50_1X])
+    assert sorted(os.listdir(tmp_path)) == ['a_file', 'downloads']
+
+
+def test_command_line_prints_one_line_errors(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, TOOL,
+         str(tmp_path), 'o.pth', '--config', R50_1X],
+        capture_output=True,
+        text=True)
+    assert proc.returncode == 1
+    assert 'Traceback' not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        'odconv_official_to_mmdet.py: error: '
+        f'{tmp_path} is a directory, not a checkpoint file; give the '
+        'checkpoint file itself')
+
+
+@pytest.mark.parametrize('umask', [0o022, 0o002, 0o077])
+def test_save_atomic_gives_the_mode_torch_save_gives(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        torch.save({'a': 1}, tmp_path / 'reference.pth')
+        save_atomic({'a': 1}, str(tmp_path / 'ours.pth'))
+        # an existing file keeps its mode, as with torch.save
+        existing = tmp_path / 'existing.pth'
+        existing.write_bytes(b'')
+        os.chmod(existing, 0o640)
+        save_atomic({'a': 1}, str(existing))
+    finally:
+        os.umask(old)
+
+    def mode(name):
+        return stat.S_IMODE(os.stat(tmp_path / name).st_mode)
+
+    assert mode('ours.pth') == mode('reference.pth') == 0o666 & ~umask
+    assert mode('existing.pth') == 0o640
+    assert torch.load(existing, weights_only=True) == {'a': 1}

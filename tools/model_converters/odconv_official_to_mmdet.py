@@ -1,57 +1,67 @@
-"""Convert an official ODConv ImageNet checkpoint for our backbones.
+"""Convert an official ODConv checkpoint (OSVAI/ODConv) for our configs.
 
-  python tools/model_converters/odconv_official_to_mmdet.py \
-      od_resnet50_4x.pth.tar checkpoints/od_resnet50_4x_mmdet.pth \
-      --config configs/odconv/faster-rcnn_r50-odconv4x_fpn_1x_coco.py
+  python tools/model_converters/odconv_official_to_mmdet.py SRC DST \
+      --config CONFIG
 
-The output is ``{'state_dict': backbone weights}``, verified to load with
-strict=True into the backbone of the given config, for
-``init_cfg=dict(type='Pretrained', checkpoint=...)``. It is written
-atomically: a failed conversion leaves no file behind.
+SRC is either an official ImageNet checkpoint (``od_resnet50_4x.pth.tar``):
+DST is then the backbone weights for the config's
+``init_cfg=dict(type='Pretrained', checkpoint=DST)``; or an official COCO
+detector (MMDetection 2.x): DST is then an MMDetection 3.x checkpoint that
+``tools/test.py CONFIG DST`` evaluates. Either way every tensor is checked
+against the config's model, which loads DST with ``strict=True``, and DST
+is written atomically: a failed conversion leaves no file behind.
 """
 import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
 
-from mmengine.config import Config  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
-
-import mmdet_odconv  # noqa: E402,F401
-from mmdet_odconv.converters import (convert_official_checkpoint,  # noqa
-                                     save_atomic)
+import mmdet_odconv.models  # noqa: F401  (registers the OD backbones)
+from mmdet_odconv.converters import (check_destination, convert_backbone,
+                                     convert_detector, detector_meta,
+                                     is_detector, load_official, save_atomic)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        description='Convert an official ODConv checkpoint to MMDetection')
+        description='Convert an official ODConv checkpoint (ImageNet '
+        'backbone or MMDetection 2.x COCO detector) to MMDetection 3')
     parser.add_argument('src', help='official checkpoint (.pth / .pth.tar)')
-    parser.add_argument('dst', help='output backbone checkpoint (.pth)')
+    parser.add_argument('dst', help='output checkpoint (.pth)')
     parser.add_argument(
         '--config',
         required=True,
-        help='detector config whose backbone the weights are for (depth and '
-        'kernel_num must match the checkpoint, e.g. configs/odconv/'
-        'faster-rcnn_r50-odconv4x_fpn_1x_coco.py for od_resnet50_4x); the '
-        'converted weights are checked against it (strict)')
+        help='detector config the weights are for, e.g. configs/odconv/'
+        'faster-rcnn_r50-odconv4x_fpn_1x_coco.py for od_resnet50_4x or for '
+        'the official Faster R-CNN OD-R50 4x detector; the converted '
+        'weights are checked against it (strict)')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    check_destination(args.dst)
+    sd, src_meta = load_official(args.src)
     init_default_scope('mmdet')
     from mmdet.registry import MODELS
-    backbone_cfg = Config.fromfile(args.config).model.backbone.to_dict()
-    backbone_cfg.pop('init_cfg', None)
-    target = MODELS.build(backbone_cfg)
-    sd = convert_official_checkpoint(args.src, target)
-    save_atomic({'state_dict': sd, 'meta': {'source': osp.basename(
-        args.src), 'backbone': backbone_cfg}}, args.dst)
-    print(f'wrote {len(sd)} tensors to {args.dst}')
+    cfg = Config.fromfile(args.config)
+    if is_detector(sd):
+        out = convert_detector(sd, MODELS.build(cfg.model), args.src)
+        meta = detector_meta(src_meta, args.src, args.config)
+    else:
+        backbone_cfg = cfg.model.backbone.to_dict()
+        backbone_cfg.pop('init_cfg', None)
+        out = convert_backbone(sd, MODELS.build(backbone_cfg), args.src)
+        meta = dict(source=osp.basename(args.src), backbone=backbone_cfg)
+    save_atomic({'meta': meta, 'state_dict': out}, args.dst)
+    print(f'wrote {len(out)} tensors to {args.dst}')
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (ValueError, OSError) as e:  # bad input: one line, no traceback
+        sys.exit(f'{osp.basename(__file__)}: error: {e}')

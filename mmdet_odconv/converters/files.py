@@ -1,0 +1,77 @@
+"""Checked paths and atomic writes for the checkpoint converter.
+
+Paths are checked before anything is loaded or built, so a typo costs a
+one-line message rather than a minute of work and a raw ``OSError``.
+"""
+import os
+import os.path as osp
+import stat
+import tempfile
+from typing import Any
+
+import torch
+
+CHECKPOINT_SUFFIXES = ('.pth', '.pth.tar', '.pt', '.ckpt')
+
+
+def check_source(src: str) -> None:
+    """Raise a clear error if ``src`` is not a file one could load."""
+    if osp.isdir(src):
+        inside = sorted(
+            f for f in os.listdir(src) if f.endswith(CHECKPOINT_SUFFIXES))
+        hint = (f' (it holds {", ".join(inside[:3])})' if inside else '')
+        raise ValueError(f'{src} is a directory, not a checkpoint file; give '
+                         f'the checkpoint file itself{hint}')
+    if not osp.exists(src):
+        raise FileNotFoundError(f'{src}: no such file')
+
+
+def check_destination(dst: str) -> None:
+    """Raise a clear error if ``dst`` cannot be written as a file.
+
+    A missing parent folder is fine (it is created); an existing folder at
+    ``dst``, or a file where a parent folder should be, is not.
+    """
+    if osp.isdir(dst):
+        raise ValueError(f'{dst} is a directory; give the output file name, '
+                         f'e.g. {osp.join(dst, "converted.pth")}')
+    parent = osp.dirname(osp.abspath(dst))
+    while not osp.exists(parent):
+        parent = osp.dirname(parent)
+    if not osp.isdir(parent):
+        raise ValueError(f'cannot write {dst}: {parent} is a file, not a '
+                         'folder')
+
+
+def _mode_for(dst: str) -> int:
+    """The mode ``torch.save(obj, dst)`` would leave: an existing file's
+    own, else ``0o666`` less the process umask."""
+    if osp.exists(dst):
+        return stat.S_IMODE(os.stat(dst).st_mode)
+    umask = os.umask(0o022)  # the only portable way to read it
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def save_atomic(obj: Any, dst: str) -> None:
+    """``torch.save`` to a temporary file, then rename: never half-written.
+
+    The file gets the permissions ``torch.save(obj, dst)`` would give it
+    (``mkstemp`` creates it private, 0600, which would survive the rename).
+    """
+    check_destination(dst)
+    dst_dir = osp.dirname(osp.abspath(dst))
+    os.makedirs(dst_dir, exist_ok=True)
+    mode = _mode_for(dst)
+    fd, tmp = tempfile.mkstemp(prefix='.tmp-', suffix='.pth', dir=dst_dir)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, dst)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
