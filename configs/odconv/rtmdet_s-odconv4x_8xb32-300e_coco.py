@@ -1,0 +1,7 @@
+# RTMDet-s with OD-CSPNeXt (4 kernels); placement, static convs and
+# weights as in rtmdet_s-odconv1x_8xb32-300e_coco.py: ODConv in every
+# conv of every stage, the stem, the CSP short_conv and the channel
+# attention static. 32 ODConv layers.
+_base_ = './rtmdet_s-odconv1x_8xb32-300e_coco.py'
+
+model = dict(backbone=dict(odconv=dict(kernel_num=4)))
