@@ -1,6 +1,6 @@
 # Faster R-CNN with OD-ResNet101 (1 kernel), the paper's placement.
-# The official README reports no R101 detection numbers; expect a gain over
-# the R101 baseline similar to R50's (+1 to +2 box AP).
+# The official repository has no R101 detector (it publishes OD-ResNet101
+# 1x and 2x ImageNet checkpoints), so there is no reference number.
 _base_ = './faster-rcnn_r50-odconv1x_fpn_1x_coco.py'
 
 model = dict(

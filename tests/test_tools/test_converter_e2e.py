@@ -16,7 +16,7 @@ from tests.test_tools.test_converter_official_layout import (COCO_IDS,
 from tools import test as test_tool
 from tools.model_converters.odconv_official_to_mmdet import main as convert
 
-SLOW = pytest.mark.slow  # each about 20 s on 2 cores
+SLOW = pytest.mark.slow  # the larger models
 # COCO category ids (not 0..79) for the objects of the tiny set
 OBJECTS = [(1, (8, 10, 40, 60)), (18, (50, 30, 36, 44)),
            (90, (20, 70, 30, 20)), (3, (60, 8, 30, 24))]
