@@ -8,6 +8,8 @@ entry also names, independently of the converter, where MMDetection 3 keeps
 that tensor (``None``: the ImageNet classifier, dropped), and
 :func:`reference_backbone` runs the official forward on the official keys.
 """
+import glob
+import os.path as osp
 from collections import OrderedDict
 from types import SimpleNamespace
 from typing import List, Optional, Tuple
@@ -18,6 +20,7 @@ import torch.nn.functional as F
 
 from tests.reference import naive_odconv
 
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # (official key, our key or None, shape, kind); kind picks the values
 Entry = Tuple[str, Optional[str], Tuple[int, ...], str]
 PARAM_KINDS = ('weight', 'bias', 'scale', 'shift')  # the rest are buffers
@@ -333,3 +336,36 @@ def test_layout_has_the_published_parameter_count(name):
     m = OFFICIAL_MODELS[name]
     assert round(num_params(backbone) / 1e6,
                  2) == published_backbone[m['backbone'], m['kernel_num']]
+
+
+def test_metafile_lists_every_config_and_the_official_weights():
+    """model-index.yml imports the metafile; every config in configs/odconv
+    has an entry; the eight official detectors have their results and the
+    download page of their checkpoint; nothing claims a measurement."""
+    import yaml
+    with open(osp.join(ROOT, 'model-index.yml')) as f:
+        assert yaml.safe_load(f) == {'Import': ['configs/odconv/metafile.yml']}
+    with open(osp.join(ROOT, 'configs/odconv/metafile.yml')) as f:
+        meta = yaml.safe_load(f)
+    assert [c['Name'] for c in meta['Collections']] == ['ODConv']
+    configs = sorted(
+        osp.relpath(p, ROOT)
+        for p in glob.glob(osp.join(ROOT, 'configs/odconv/*.py')))
+    assert sorted(m['Config'] for m in meta['Models']) == configs
+    for m in meta['Models']:
+        assert m['Config'] == f'configs/odconv/{m["Name"]}.py'
+        assert m['In Collection'] == 'ODConv'
+        assert set(m['Metadata']) == {'Epochs'}  # no memory, no timing
+    official = {m['Config']: m for m in meta['Models'] if 'Weights' in m}
+    assert set(official) == {
+        f'configs/odconv/{m["config"]}'
+        for m in OFFICIAL_MODELS.values()
+    }
+    for name, m in OFFICIAL_MODELS.items():
+        entry = official[f'configs/odconv/{m["config"]}']
+        assert entry['Converted From']['Code'].endswith(f'/{name}.py')
+        assert entry['Weights'] == entry['Converted From']['Weights']
+        assert entry['Weights'].startswith('https://drive.google.com/file/d/')
+        assert [
+            r['Task'] for r in entry['Results']
+        ] == ['Object Detection'] + ['Instance Segmentation'] * m['mask']
