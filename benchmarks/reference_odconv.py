@@ -1,36 +1,21 @@
 """Reference ODConv: the official code's batch-folded formulation.
 
-``FoldedODConv2d`` computes ODConv the way the official implementation
-(https://github.com/OSVAI/ODConv, ``modules/odconv.py``) does, so that the
-benchmarks can compare ``mmdet_odconv.ODConv2d`` against it:
-
-- attention: ``AdaptiveAvgPool2d(1) -> fc -> bn -> relu`` then one head per
-  dimension (sigmoid for channel, filter and spatial, softmax over the bank
-  for the kernel), logits divided by the temperature; heads are absent under
-  the same rules as ``ODConv2d`` (no filter head for a depthwise conv, no
-  spatial head for a 1x1 kernel, no kernel head for one kernel) and then
-  act as ``1.0``;
-- forward: ``x * channel``, reshaped to ``(1, B * C_in, H, W)``; the per
-  sample kernels are aggregated by *materialising*
-  ``spatial * kernel * weight.unsqueeze(0)`` of shape
-  ``(B, n, C_out, C_in/g, k, k)`` and summing over the bank; one grouped
-  conv with ``groups * B`` groups; reshaped back and scaled by ``filter``.
-  With one 1x1 kernel the official code does a static conv of
-  ``x * channel`` scaled by ``filter`` instead; so does this one.
-
-The state dict has the same keys and shapes as ``ODConv2d``'s, so weights
-move between them with ``load_state_dict`` or ``from_odconv``.
-
-One deliberate difference from the official code: with a single sample in
-training mode the squeeze BN normalises with its running statistics (as
-``ODConv2d`` does) instead of raising, so that batch size 1 can be timed.
-
-Run ``python benchmarks/reference_odconv.py`` for the self-check against
-``ODConv2d``.
+``FoldedODConv2d`` computes ODConv as the official implementation
+(https://github.com/OSVAI/ODConv, ``modules/odconv.py``) does: the
+attentions (sigmoid of the channel, filter and spatial heads, softmax over
+the bank for the kernel head, logits divided by the temperature; absent
+heads act as 1) and, per call, ``spatial * kernel * weight`` materialised
+as (B, n, C_out, C_in/g, k, k), summed over the bank and applied by one
+conv with ``groups * B`` groups to ``x * channel``, then scaled by
+``filter``; one 1x1 kernel is a static conv of ``x * channel``. Same state
+dict as ``mmdet_odconv.ODConv2d``. Unlike the official code, one sample in
+training normalises the squeeze with the BN running statistics (as
+``ODConv2d``), so that B=1 can be timed. ``python
+benchmarks/reference_odconv.py`` checks it against ``ODConv2d``.
 """
 import copy
 import sys
-from typing import Optional, Tuple, Union
+from typing import Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -42,27 +27,12 @@ Att = Union[torch.Tensor, float]
 
 
 class FoldedAttention(nn.Module):
-    """The official ODConv attention (same submodule names as ours).
+    """The official ODConv attention (same submodule names as ours): the
+    squeeze is ``max(int(in_channels * reduction), min_channel)`` wide."""
 
-    Args:
-        in_channels (int): Input channels of the convolution.
-        out_channels (int): Output channels of the convolution.
-        kernel_size (int): Square kernel size.
-        groups (int): Groups of the convolution.
-        reduction (float): Squeeze width as a fraction of ``in_channels``.
-        kernel_num (int): Number of kernels in the bank.
-        min_channel (int): Lower bound of the squeeze width.
-        temperature (float): Logits are divided by it.
-    """
-
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: int,
-                 kernel_size: int,
-                 groups: int = 1,
-                 reduction: float = 0.0625,
-                 kernel_num: int = 4,
-                 min_channel: int = 16,
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int,
+                 groups: int = 1, reduction: float = 0.0625,
+                 kernel_num: int = 4, min_channel: int = 16,
                  temperature: float = 1.0) -> None:
         super().__init__()
         width = max(int(in_channels * reduction), min_channel)
@@ -114,74 +84,42 @@ class FoldedAttention(nn.Module):
 
 
 class FoldedODConv2d(nn.Module):
-    """ODConv computed as the official code does (batch folded in groups).
+    """ODConv computed as the official code does (batch folded in groups);
+    the arguments and state dict of ``ODConv2d``, square kernels only."""
 
-    Same arguments, parameters and state-dict layout as
-    ``mmdet_odconv.ODConv2d`` (square kernels only, like the official code).
-    """
-
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: int,
-                 kernel_size: int,
-                 stride: int = 1,
-                 padding: int = 0,
-                 dilation: int = 1,
-                 groups: int = 1,
-                 bias: bool = False,
-                 kernel_num: int = 4,
-                 reduction: float = 0.0625,
-                 min_channel: int = 16,
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int,
+                 stride: int = 1, padding: int = 0, dilation: int = 1,
+                 groups: int = 1, bias: bool = False, kernel_num: int = 4,
+                 reduction: float = 0.0625, min_channel: int = 16,
                  temperature: float = 1.0) -> None:
         super().__init__()
         ks = _pair(kernel_size)
         if ks[0] != ks[1]:
             raise ValueError(f'square kernels only, got {kernel_size}')
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.kernel_size = ks[0]
-        self.stride = _pair(stride)
-        self.padding = _pair(padding)
-        self.dilation = _pair(dilation)
-        self.groups = groups
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.groups = ks[0], groups
         self.kernel_num = kernel_num
+        self.stride, self.padding, self.dilation = map(
+            _pair, (stride, padding, dilation))
         self.attention = FoldedAttention(in_channels, out_channels, ks[0],
                                          groups, reduction, kernel_num,
                                          min_channel, temperature)
         self.weight = nn.Parameter(
             torch.randn(kernel_num, out_channels, in_channels // groups, ks[0],
                         ks[1]) * 0.01)
-        if bias:
-            self.bias: Optional[nn.Parameter] = nn.Parameter(
-                torch.zeros(out_channels))
-        else:
-            self.register_parameter('bias', None)
+        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
 
     @classmethod
-    def from_odconv(cls,
-                    layer: nn.Module,
+    def from_odconv(cls, layer: nn.Module,
                     share: bool = False) -> 'FoldedODConv2d':
-        """Build the reference of an ``ODConv2d``.
-
-        Args:
-            layer (ODConv2d): The layer to mirror.
-            share (bool): Share the layer's parameters and attention
-                submodules (so gradients and BN statistics are common) instead
-                of copying them. Defaults to False.
-        """
+        """The reference of an ``ODConv2d``, with copies of its weights and
+        attention submodules (``share=True``: the same ones, so gradients
+        and BN statistics are common)."""
         att = layer.attention
-        ref = cls(
-            layer.in_channels,
-            layer.out_channels,
-            layer.kernel_size,
-            layer.stride,
-            layer.padding,
-            layer.dilation,
-            layer.groups,
-            layer.bias is not None,
-            layer.kernel_num,
-            min_channel=1,
-            temperature=float(att.temperature))
+        ref = cls(layer.in_channels, layer.out_channels, layer.kernel_size,
+                  layer.stride, layer.padding, layer.dilation, layer.groups,
+                  layer.bias is not None, layer.kernel_num, min_channel=1,
+                  temperature=float(att.temperature))
         take = (lambda m: m) if share else copy.deepcopy
         mine = ref.attention
         # Whatever squeeze width / norm the layer was built with, mirror it.
@@ -224,55 +162,33 @@ class FoldedODConv2d(nn.Module):
 
 
 def self_check(atol: float = 1e-4, verbose: bool = True) -> bool:
-    """Compare ``FoldedODConv2d.from_odconv`` with ``ODConv2d`` (eval mode,
-    float32) on a few small shapes and every forced ``impl``.
-
-    Returns:
-        bool: True when every max abs difference is within ``atol``.
-    """
-    from mmdet_odconv import IMPLS, ODConv2d
+    """Whether ``FoldedODConv2d.from_odconv`` matches ``ODConv2d`` within
+    ``atol`` (eval, float32) on a few shapes, for every ``impl`` it takes."""
+    from mmdet_odconv import ODConv2d
     torch.manual_seed(0)
-    cases = [
-        # (C_in, C_out, k, stride, groups, n, B)
-        (16, 32, 3, 1, 1, 4, 3),
-        (16, 32, 3, 2, 1, 1, 2),
-        (32, 16, 1, 1, 1, 4, 3),
-        (32, 16, 1, 1, 1, 1, 2),
-        (16, 16, 3, 1, 16, 4, 2),  # depthwise: no filter head
-        (16, 32, 3, 1, 4, 4, 1),
-    ]
     ok = True
-    for c_in, c_out, k, stride, groups, n, batch in cases:
-        for impl in IMPLS:
-            if impl == 'static' and not (n == 1 and k == 1):
-                continue
-            layer = ODConv2d(
-                c_in,
-                c_out,
-                k,
-                stride=stride,
-                padding=k // 2,
-                groups=groups,
-                kernel_num=n,
-                impl=impl)
-            # Non-trivial attentions and BN statistics.
-            with torch.no_grad():
+    for c_in, c_out, k, stride, groups, n, batch in (
+            (16, 32, 3, 1, 1, 4, 3), (16, 32, 3, 2, 1, 1, 2),
+            (32, 16, 1, 1, 1, 4, 3), (32, 16, 1, 1, 1, 1, 2),
+            (16, 16, 3, 1, 16, 4, 2), (16, 32, 3, 1, 4, 4, 1)):
+        args = (c_in, c_out, k, stride, k // 2, 1, groups)
+        impls = ODConv2d(*args, kernel_num=n).applicable_impls()
+        for impl in ('auto', ) + impls:
+            layer = ODConv2d(*args, kernel_num=n, impl=impl)
+            with torch.no_grad():  # non-trivial attentions and statistics
                 for p in layer.attention.parameters():
                     p.add_(torch.randn_like(p) * 0.3)
                 layer.attention.bn.running_mean.normal_()
                 layer.attention.bn.running_var.uniform_(0.5, 2.0)
             layer.set_temperature(2.0)
-            layer.eval()
-            ref = FoldedODConv2d.from_odconv(layer).eval()
+            ref = FoldedODConv2d.from_odconv(layer.eval()).eval()
             x = torch.randn(batch, c_in, 9, 11)
             with torch.no_grad():
                 err = (layer(x) - ref(x)).abs().max().item()
-            good = err <= atol
-            ok &= good
-            if verbose or not good:
-                print(f'{"ok  " if good else "FAIL"} C_in={c_in} '
-                      f'C_out={c_out} k={k} s={stride} g={groups} n={n} '
-                      f'B={batch} impl={impl}: max|diff|={err:.2e}')
+            ok &= err <= atol
+            if verbose or err > atol:
+                print(f"{'ok' if err <= atol else 'FAIL'} ODConv2d{args} "
+                      f'n={n} B={batch} impl={impl}: max|diff| {err:.2e}')
     return ok
 
 

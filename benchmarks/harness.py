@@ -1,0 +1,240 @@
+"""What the benchmark scripts share: set-up, timing, memory, output files.
+
+Timing is ``torch.utils.benchmark``'s: each method gets one
+``Timer.blocked_autorange`` per round, methods take turns in a few rounds
+(rotated, so that load changes hit all alike) and the rounds are merged
+into one ``Measurement``. The machine comes from ``torch.utils.collect_env``.
+"""
+import argparse
+import contextlib
+import datetime
+import itertools
+import json
+import os
+import platform
+import re
+import shlex
+import sys
+import time
+import warnings
+from typing import Any, Callable, Dict, List, Tuple
+
+import torch
+import torch.nn as nn
+from torch.utils.benchmark import Measurement, Timer
+
+# mmengine imports pkg_resources, which warns with new setuptools.
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+HERE = os.path.dirname(os.path.abspath(__file__))
+DTYPES = dict(float32=torch.float32, bfloat16=torch.bfloat16,
+              float16=torch.float16)
+Shape = Tuple[int, int, int, int, int]  # C_in, C_out, k, H, W
+Call = Callable[[], None]
+
+
+def parse_shape(text: str) -> Shape:
+    parts = text.replace(',', 'x').split('x')
+    if len(parts) != 5 or not all(p.isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(
+            f'a shape is C_inxC_outxkxHxW, e.g. 64x64x3x56x56, not {text!r}')
+    return tuple(map(int, parts))  # type: ignore[return-value]
+
+
+def shape_name(shape: Shape) -> str:
+    return '{}x{} k{} {}x{}'.format(*shape)
+
+
+def add_common_args(p: argparse.ArgumentParser, dtype: bool = True) -> None:
+    p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    if dtype:
+        p.add_argument('--dtype', default='float32', choices=list(DTYPES),
+                       help='other than float32: torch.autocast to it '
+                       '(inputs in that dtype, modules in float32)')
+    p.add_argument('--threads', type=int, help='torch.set_num_threads '
+                   "(default: torch's; 1 with --quick)")
+    p.add_argument('--no-runtime-setup', action='store_true',
+                   help="without our tools' runtime setup (denormals "
+                   'flushed, glibc keeping freed blocks up to 32 MiB)')
+    p.add_argument('--out', help='output path without extension (default: '
+                   'results/{cpu,gpu}_<kind>[_bf16|_fp16][_quick])')
+
+
+def default_out(args: argparse.Namespace, kind: str) -> str:
+    dtype = dict(bfloat16='_bf16', float16='_fp16').get(
+        getattr(args, 'dtype', ''), '')
+    quick = '_quick' if getattr(args, 'quick', False) else ''
+    device = 'gpu' if args.device == 'cuda' else 'cpu'
+    return os.path.join(HERE, 'results', f'{device}_{kind}{dtype}{quick}')
+
+
+def prepare(args: argparse.Namespace) -> Dict[str, Any]:
+    """Set threads and the runtime setup (for every method alike); return
+    and print the machine description."""
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        sys.exit('--device cuda: CUDA is not available to this torch')
+    if getattr(args, 'quick', False) and not args.threads:
+        args.threads = 1  # a smoke run, robust on a shared, busy machine
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    runtime = 'none (--no-runtime-setup)'
+    if not args.no_runtime_setup:
+        from mmdet_odconv.utils.runtime import (flush_denormals,
+                                                tune_cpu_allocator)
+        flush_denormals()
+        runtime = 'denormals flushed, ' + (
+            'glibc mmap/trim thresholds 32/128 MiB' if tune_cpu_allocator()
+            else 'allocator untouched (not glibc, or the user chose one)')
+    from torch.utils.collect_env import get_env_info
+    env = get_env_info()
+    cpu = re.search(r'Model name:\s*(.+)', getattr(env, 'cpu_info', '') or '')
+    info = dict(torch=env.torch_version, python=platform.python_version(),
+                os=env.os, cores=os.cpu_count(), runtime=runtime,
+                cpu=cpu.group(1).strip() if cpu else platform.processor(),
+                usable_cores=len(os.sched_getaffinity(0)),
+                threads=torch.get_num_threads(), loadavg_start=loadavg())
+    if args.device == 'cuda':
+        info.update(gpu=torch.cuda.get_device_name(), cuda=torch.version.cuda,
+                    cudnn=torch.backends.cudnn.version(),
+                    cudnn_tf32=torch.backends.cudnn.allow_tf32,
+                    matmul_tf32=torch.backends.cuda.matmul.allow_tf32)
+    print(machine_line(info), flush=True)
+    if info['loadavg_start'][0] >= 1:
+        print(f"WARNING: load average {info['loadavg_start'][0]}: other "
+              'processes compete for the CPU, timings will be noisy (prefer '
+              'an idle machine, or --threads 1)', flush=True)
+    return info
+
+
+def loadavg() -> List[float]:
+    return [round(v, 2) for v in os.getloadavg()]
+
+
+def machine_line(info: Dict[str, Any]) -> str:
+    cores = info['cores']
+    if info['usable_cores'] != cores:
+        cores = f"{info['usable_cores']} usable of {cores}"
+    gpu = ('{gpu} (CUDA {cuda}, cuDNN {cudnn}, cudnn.allow_tf32={cudnn_tf32}'
+           ', matmul.allow_tf32={matmul_tf32}); '.format(**info)
+           if 'gpu' in info else '')
+    return (f"{gpu}{info['cpu']}, {cores} cores; torch {info['torch']}, "
+            f"{info['threads']} threads; runtime: {info['runtime']}")
+
+
+def autocast(device: torch.device, dtype: torch.dtype):
+    return torch.autocast(device.type, dtype, enabled=dtype != torch.float32)
+
+
+def module_step(module: nn.Module, x: torch.Tensor, mode: str,
+                dtype: torch.dtype = torch.float32) -> Call:
+    """``eval``: a forward under no_grad; ``train``: gradients set to None,
+    forward, backward of a fixed random gradient; the input requires grad
+    (as for an inner layer)."""
+    module.train(mode == 'train')
+    xg, grad = x.detach().requires_grad_(True), []
+
+    def forward() -> None:
+        with torch.no_grad(), autocast(x.device, dtype):
+            module(x)
+
+    def step() -> None:
+        xg.grad = None
+        module.zero_grad(set_to_none=True)
+        with autocast(x.device, dtype):
+            out = module(xg)
+        grad[:] = grad or [torch.randn_like(out)]
+        out.backward(grad[0])
+
+    return step if mode == 'train' else forward
+
+
+def error_text(err: BaseException) -> str:
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    oom = isinstance(err, (MemoryError, torch.cuda.OutOfMemoryError))
+    return (f"{'out of memory' if oom else type(err).__name__}: "
+            f"{(str(err).splitlines() or [''])[0][:160]}")
+
+
+def measure(calls: Dict[Any, Call], rounds: int,
+            min_run_time: float) -> Dict[Any, Dict[str, Any]]:
+    """``rounds`` interleaved rounds of ``blocked_autorange`` per call,
+    merged: ``ms`` (median), ``iqr_ms``, ``runs`` (blocks), or ``error``."""
+    timers = {k: Timer('fn()', globals=dict(fn=fn), label=str(k),
+                       num_threads=torch.get_num_threads())
+              for k, fn in calls.items()}
+    got: Dict[Any, List[Measurement]] = {k: [] for k in calls}
+    out: Dict[Any, Dict[str, Any]] = {k: {} for k in calls}
+    keys = list(calls)
+    for r in range(rounds):
+        for k in keys[r % len(keys):] + keys[:r % len(keys)]:
+            try:
+                if 'error' not in out[k]:
+                    got[k].append(timers[k].blocked_autorange(
+                        min_run_time=min_run_time))
+            except Exception as err:  # noqa: BLE001  (recorded)
+                out[k]['error'] = error_text(err)
+    for k, ms in got.items():
+        if ms and 'error' not in out[k]:
+            m = Measurement.merge(ms)[0]
+            out[k].update(ms=m.median * 1e3, iqr_ms=m.iqr * 1e3,
+                          runs=len(m.times))
+    return out
+
+
+def peak_bytes(call: Call, device: torch.device) -> int:
+    """Peak memory of one call above its start: CUDA's max allocated; on
+    the CPU, the running sum of ``torch.profiler``'s memory events."""
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        call()
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() - base
+    from torch.profiler import ProfilerActivity, profile
+    with quiet_stderr(), profile(activities=[ProfilerActivity.CPU],
+                                 profile_memory=True) as prof:
+        call()
+    events = sorted((e.start_ns(), e.nbytes())
+                    for e in prof.profiler.kineto_results.events()
+                    if e.name() == '[memory]')
+    return max(itertools.accumulate([0] + [b for _, b in events]))
+
+
+@contextlib.contextmanager
+def quiet_stderr():
+    """Descriptor 2 to /dev/null: Kineto logs from C++ per profile."""
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+def meta(args: argparse.Namespace, info: Dict[str, Any], start: float,
+         **extra: Any) -> Dict[str, Any]:
+    """The run's header: command, date, wall time, machine, options."""
+    argv = getattr(sys, 'orig_argv', None) or ['python'] + sys.argv
+    return dict(command=shlex.join(argv), wall_s=time.perf_counter() - start,
+                date=datetime.datetime.now().isoformat(timespec='seconds'),
+                device=args.device, dtype=getattr(args, 'dtype', 'float32'),
+                machine=dict(info, loadavg_end=loadavg()), **extra)
+
+
+def write(out: str, data: Dict[str, Any], md: List[str] = None) -> None:
+    """``<out>.json`` (a case a line) and ``<out>.md``, each replacing the
+    old file only once written in full."""
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    head = json.dumps({k: v for k, v in data.items() if k != 'cases'})
+    cases = ',\n'.join(json.dumps(c) for c in data.get('cases', []))
+    files = {'.json': f'{head[:-1]}, "cases": [\n{cases}]}}\n'}
+    if md:
+        files['.md'] = '\n'.join(md) + '\n'
+    for ext, text in files.items():
+        with open(out + ext + '.tmp', 'w') as f:
+            f.write(text)
+        os.replace(out + ext + '.tmp', out + ext)
