@@ -27,17 +27,19 @@ def mb(res: Dict[str, Any]) -> str:
 
 def header(title: str, meta: Dict[str, Any], notes: List[str]) -> List[str]:
     m = meta['machine']
+    if meta['rounds']:
+        notes = [f"Timing: torch.utils.benchmark, {meta['rounds']} "
+                 'interleaved rounds of blocked_autorange per method, '
+                 'merged; median per call.'] + notes
+    if meta.get('quick'):
+        notes = notes + ['`--quick`: a smoke run, not a measurement.']
     return [
         f"# {title} ({meta['device']}, {meta['dtype']})", '',
         f'- Machine: {machine_line(m)}', f"- Command: `{meta['command']}`",
         f"- Date: {meta['date']}; {meta['wall_s']:.0f} s; load average (1, "
         f"5, 15 min) at start {m['loadavg_start']}, at end "
         f"{m['loadavg_end']} (other processes make CPU timings noisy)"
-    ] + [f"- Timing: torch.utils.benchmark, {meta['rounds']} interleaved "
-         'rounds of blocked_autorange per method, merged; median per call.'
-         ] * bool(meta['rounds']) + [f'- {n}' for n in notes] + [
-        '- `--quick`: a smoke run, not a measurement to quote.'
-    ] * bool(meta.get('quick')) + ['']
+    ] + [f'- {n}' for n in notes] + ['']
 
 
 def memory_note(meta: Dict[str, Any]) -> str:
