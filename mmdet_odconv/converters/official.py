@@ -196,9 +196,11 @@ def check_state(sd: StateDict, model: nn.Module, src: str,
 
 
 def _some(keys: List[str], shown: int = 5) -> str:
-    more = f' and {len(keys) - shown} more' if len(keys) > shown else ''
-    return f'{len(keys)} keys, ' * (len(keys) > 1) + ', '.join(
-        keys[:shown]) + more
+    """``a`` or ``12 keys, a, b, c, d, e and 7 more``."""
+    text = ', '.join(keys[:shown])
+    if len(keys) > shown:
+        text += f' and {len(keys) - shown} more'
+    return f'{len(keys)} keys, {text}' if len(keys) > 1 else text
 
 
 def _check_odconv(sd: StateDict, model: nn.Module, src: str,
