@@ -110,32 +110,22 @@ class FoldedODConv2d(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
 
     @classmethod
-    def from_odconv(cls, layer: nn.Module,
-                    share: bool = False) -> 'FoldedODConv2d':
-        """The reference of an ``ODConv2d``, with copies of its weights and
-        attention submodules (``share=True``: the same ones, so gradients
-        and BN statistics are common)."""
+    def from_odconv(cls, layer: nn.Module) -> 'FoldedODConv2d':
+        """The reference of an ``ODConv2d``: copies of its weights and of
+        its attention submodules (whatever squeeze width and norm)."""
         att = layer.attention
         ref = cls(layer.in_channels, layer.out_channels, layer.kernel_size,
                   layer.stride, layer.padding, layer.dilation, layer.groups,
                   layer.bias is not None, layer.kernel_num, min_channel=1,
                   temperature=float(att.temperature))
-        take = (lambda m: m) if share else copy.deepcopy
-        mine = ref.attention
-        # Whatever squeeze width / norm the layer was built with, mirror it.
         for name in ('fc', 'bn', 'channel_fc', 'filter_fc', 'spatial_fc',
                      'kernel_fc'):
-            if hasattr(mine, name):
-                delattr(mine, name)
+            if hasattr(ref.attention, name):
+                delattr(ref.attention, name)
             if hasattr(att, name):
-                setattr(mine, name, take(getattr(att, name)))
-        if share:
-            ref.weight = layer.weight
-            ref.bias = layer.bias
-        else:
-            ref.load_state_dict(layer.state_dict())
-        ref.train(layer.training)
-        return ref
+                setattr(ref.attention, name, copy.deepcopy(getattr(att, name)))
+        ref.load_state_dict(layer.state_dict())
+        return ref.train(layer.training)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply ODConv; ``x`` is (B, C_in, H, W)."""
