@@ -9,7 +9,10 @@ hub. Rather than switching the safety off, we allow exactly those classes,
 and resolve the pickled ``getattr`` to a function that only hands out
 HistoryBuffer's registered statistics methods.
 """
-from typing import Any, List
+import os
+import os.path as osp
+import pickletools
+from typing import Any, List, Optional
 
 import torch
 
@@ -44,9 +47,8 @@ def history_buffer_getattr(obj: Any, name: str) -> Any:
     import pickle
 
     from mmengine.logging.history_buffer import HistoryBuffer
-    allowed = set(HistoryBuffer._statistics_methods) | {
-        'min', 'max', 'current', 'mean'
-    }
+    allowed = set(
+        HistoryBuffer._statistics_methods) | {'min', 'max', 'current', 'mean'}
     if obj is HistoryBuffer and isinstance(name, str) and name in allowed:
         return getattr(HistoryBuffer, name)
     raise pickle.UnpicklingError(
@@ -67,18 +69,116 @@ def safe_torch_load(path: str, map_location: Any = 'cpu') -> Any:
     """``torch.load`` restricted to tensors, containers and the allow-list.
 
     Raises:
-        ValueError: naming the file, if it is not a readable checkpoint or
+        FileNotFoundError: if ``path`` does not exist.
+        ValueError: naming the file, if it is not a PyTorch checkpoint
+            (a folder, empty, cut short, an HTML page or other text), or
             carries pickled objects outside the allow-list.
     """
+    if not osp.exists(path):
+        raise FileNotFoundError(f'checkpoint not found: {path}')
+    what = describe_non_checkpoint(path)
+    if what is not None:
+        raise ValueError(f'{path} is not a PyTorch checkpoint: it is {what}. '
+                         f'{_REFETCH}')
     register_safe_globals()
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except FileNotFoundError:
-        raise
     except Exception as e:  # pickle.UnpicklingError, RuntimeError, ...
+        if _is_truncation(path, e):
+            raise ValueError(
+                f'{path} is not a complete PyTorch checkpoint: it ends '
+                f'early ({os.path.getsize(path)} bytes), i.e. it was cut '
+                f'short, e.g. by an interrupted download or copy. '
+                f'{_REFETCH}') from e
         raise ValueError(
             f'{path} could not be loaded as a checkpoint with '
             f'weights_only=True: {e}. Only tensors, plain containers and '
             'MMEngine\'s logging objects are accepted; re-save the file '
             'with torch.save(model.state_dict()) from a trusted source.'
         ) from e
+
+
+# --------------------------------------------------------------------------
+# Recognising files that are not checkpoints
+# --------------------------------------------------------------------------
+_REFETCH = ('Download or copy it again (check the URL: a failed download '
+            'often saves an error page), or give the path of the .pth file.')
+_ZIP_MAGIC = b'PK\x03\x04'  # torch.save's default (zip) format
+_ZIP_END = b'PK\x05\x06'  # end of a zip's central directory
+_ZIP_END_MAX = 22 + 0xFFFF  # that record plus the longest zip comment
+# torch's legacy formats: a pickle (protocol >= 2) or, before 0.4, a tar
+_PICKLE_PROTO = 0x80
+_SNIFF = 512
+
+
+def describe_non_checkpoint(path: str) -> Optional[str]:
+    """What ``path`` is, if it certainly is not a PyTorch checkpoint.
+
+    Looks at the first bytes (and, for a zip archive, at its end) without
+    unpickling anything. Returns None for a file in one of
+    ``torch.save``'s formats, else a phrase such as ``'an HTML page ...'``.
+    """
+    if osp.isdir(path):
+        return 'a folder, not a file'
+    size = os.path.getsize(path)
+    if size == 0:
+        return 'an empty file (0 bytes)'
+    with open(path, 'rb') as f:
+        head = f.read(_SNIFF)
+        if head.startswith(_ZIP_MAGIC):
+            f.seek(max(0, size - _ZIP_END_MAX))
+            if _ZIP_END not in f.read():
+                return (f'a zip archive cut short ({size} bytes, without '
+                        'the directory a complete one ends with), e.g. an '
+                        'interrupted download or copy')
+            return None
+    if head[0] == _PICKLE_PROTO or head[257:262] == b'ustar':  # or tar
+        return None
+    return _describe_bytes(head)
+
+
+def _describe_bytes(head: bytes) -> str:
+    """Name the kind of a non-checkpoint file from its first bytes."""
+    # a multi-byte character cut at the end of ``head`` is not binary
+    text = head.decode('utf-8', errors='replace').rstrip('\ufffd')
+    text = text.lstrip('\ufeff \t\r\n')
+    if not all(c.isprintable() or c in '\t\r\n' for c in text):
+        return ('neither a zip archive nor a pickle (it starts with bytes '
+                f'{head[:8].hex(" ")})')
+    low = text.lower()
+    if low.startswith(
+        ('<!doctype html', '<html', '<head', '<body')) or (low.startswith('<')
+                                                           and '<html' in low):
+        return ('an HTML page (the error or sign-in page of a download, '
+                'saved under this name)')
+    if low.startswith('<'):
+        return 'an XML or HTML document'
+    if low.startswith('version https://git-lfs'):
+        return ('a Git LFS pointer, not the file it points to (run '
+                '`git lfs pull` in its repository)')
+    if low.startswith(('{', '[')):
+        return 'a JSON or other text file'
+    first = text.splitlines()[0][:60] if text else ''
+    return f'a text file (it starts with {first!r})'
+
+
+def _is_truncation(path: str, e: BaseException) -> bool:
+    """Whether a failed ``torch.load`` of ``path`` means the file ends early.
+
+    Torch says so for a zip archive or the legacy format's tensor data; in
+    the legacy format's pickles we parse the opcodes (nothing is executed)
+    and see whether they stop at the end of the file.
+    """
+    if isinstance(e, EOFError) or 'unexpected eof' in str(e).lower():
+        return True
+    with open(path, 'rb') as f:
+        if f.read(1) != bytes([_PICKLE_PROTO]):
+            return False
+        f.seek(0)
+        try:  # magic number, protocol, sys info, object, storage keys
+            for _ in range(5):
+                for _ in pickletools.genops(f):
+                    pass
+        except ValueError:
+            return f.tell() >= os.path.getsize(path)
+    return False

@@ -51,3 +51,49 @@ def test_arbitrary_classes_are_refused(tmp_path):
     torch.save({'x': os.stat_result((0, ) * 10)}, path)
     with pytest.raises(ValueError, match='could not be loaded'):
         safe_torch_load(str(path))
+
+
+def _zip_checkpoint(tmp_path):
+    path = tmp_path / 'ok.pth'
+    torch.save({'w': torch.zeros(1000)}, path)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize('make, what', [
+    (lambda p: b'<!DOCTYPE html>\n<html><head><title>Sign in</title>',
+     'an HTML page'),
+    (lambda p: b'\n<html lang="en"><body>Bad gateway</body></html>',
+     'an HTML page'),
+    (lambda p: b'version https://git-lfs.github.com/spec/v1\noid sha256:0',
+     'a Git LFS pointer'),
+    (lambda p: b'garbage\n', "a text file (it starts with 'garbage')"),
+    (lambda p: bytes(range(7, 200)), 'neither a zip archive nor a pickle'),
+    (lambda p: b'', 'an empty file'),
+    (lambda p: _zip_checkpoint(p)[:3000], 'a zip archive cut short'),
+])
+def test_files_that_are_not_checkpoints_are_named(tmp_path, make, what):
+    """Not pickle's internals ('Unsupported operand 103', 'invalid load
+    key'): the file's name and what it is instead (issue #14.6)."""
+    data = make(tmp_path)
+    path = tmp_path / 'model.pth'
+    path.write_bytes(data)
+    with pytest.raises(ValueError) as e:
+        safe_torch_load(str(path))
+    assert str(e.value).startswith(
+        f'{path} is not a PyTorch checkpoint: it is {what}')
+
+
+def test_a_folder_and_a_cut_legacy_checkpoint_are_named(tmp_path):
+    with pytest.raises(ValueError, match='is not a PyTorch checkpoint: it '
+                       'is a folder'):
+        safe_torch_load(str(tmp_path))
+    legacy = tmp_path / 'legacy.pth'
+    torch.save({'w': torch.zeros(1000)}, legacy,
+               _use_new_zipfile_serialization=False)
+    assert safe_torch_load(str(legacy))['w'].shape == (1000, )
+    legacy.write_bytes(legacy.read_bytes()[:300])
+    with pytest.raises(ValueError, match='not a complete PyTorch checkpoint'
+                       '.*cut short'):
+        safe_torch_load(str(legacy))
+    with pytest.raises(FileNotFoundError, match='checkpoint not found'):
+        safe_torch_load(str(tmp_path / 'none.pth'))
