@@ -19,6 +19,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 DEFAULT_CONFIG = 'configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py'
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s',
            'bbox_mAP_m', 'bbox_mAP_l')
 
@@ -34,24 +35,32 @@ def parse_args(argv=None):
                    help='val images to draw predictions on')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='key=value overrides, as in tools/train.py')
+    p.add_argument('--allow-partial-load', action='store_true',
+                   help='accept a load_from checkpoint that does not fit '
+                   'the model, as tools/train.py')
     return p.parse_args(argv)
 
 
 def train_and_evaluate(config: str,
                        work_dir: str,
                        data: str,
-                       cfg_options: Optional[dict] = None) -> dict:
+                       cfg_options: Optional[dict] = None,
+                       allow_partial_load: bool = False) -> dict:
     """Train ``config`` on the demo data, then evaluate; returns metrics.
 
     ``cfg_options`` is the parsed ``--cfg-options`` dict (as DictAction
-    gives it); the data paths below override any it sets.
+    gives it); the data paths below override any it sets. Broken
+    annotation files, missing pretrained files and a ``load_from``
+    checkpoint that does not fit stop it before anything is built.
     """
     from mmengine.runner import Runner
 
     import mmdet_odconv  # noqa: F401
     from mmdet_odconv.datasets import (generate_coco_dataset,
                                        is_complete_dataset)
-    from mmdet_odconv.utils import load_config, setup_runtime
+    from mmdet_odconv.utils import (check_annotations, check_checkpoint,
+                                    check_init_checkpoints, load_config,
+                                    setup_runtime)
 
     setup_runtime()
 
@@ -64,7 +73,7 @@ def train_and_evaluate(config: str,
         # would log its scalars into the first one's work dir.
         cfg.visualizer.name = f'demo_{osp.basename(work_dir)}_{time.time_ns()}'
     data_root = data.rstrip('/') + '/'
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+    for loader in LOADERS:
         cfg[loader].dataset.data_root = data_root
     for ev in ('val_evaluator', 'test_evaluator'):
         cfg[ev].ann_file = data_root + 'annotations/instances_val.json'
@@ -73,6 +82,11 @@ def train_and_evaluate(config: str,
     # whatever the interval, unless validation begins after it)
     cfg.train_cfg.val_interval = cfg.train_cfg.max_iters + 1
     cfg.train_cfg.val_begin = cfg.train_cfg.max_iters + 1
+    if allow_partial_load:
+        cfg.allow_partial_load = True
+    check_annotations(cfg, LOADERS, ('val_evaluator', 'test_evaluator'))
+    check_init_checkpoints(cfg)
+    check_checkpoint(cfg)
     runner = Runner.from_cfg(cfg)
     t0 = time.time()
     runner.train()
@@ -128,7 +142,7 @@ def main(argv=None) -> int:
     name = osp.splitext(osp.basename(args.config))[0]
     work_dir = args.work_dir or osp.join('work_dirs', 'demo', name)
     met = train_and_evaluate(args.config, work_dir, args.data,
-                             args.cfg_options)
+                             args.cfg_options, args.allow_partial_load)
     vis_dir = osp.join(work_dir, 'vis')
     drawn = draw_predictions(met.pop('runner'), args.data, vis_dir,
                              args.num_vis)

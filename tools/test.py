@@ -18,8 +18,9 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmdet_odconv  # noqa: E402,F401  (registers ODConv, safe globals)
-from mmdet_odconv.utils import (adapt_dist_cfg_for_cpu, check_data,  # noqa
-                                load_config, setup_runtime)
+from mmdet_odconv.utils import (adapt_dist_cfg_for_cpu,  # noqa: E402
+                                check_annotations, check_checkpoint,
+                                check_data, load_config, setup_runtime)
 
 
 def parse_args(argv=None):
@@ -43,6 +44,12 @@ def parse_args(argv=None):
         'to the work_dir/timestamp/show_dir')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument(
+        '--allow-partial-load',
+        action='store_true',
+        help='evaluate even if the checkpoint does not fit the model '
+        '(missing, unexpected or reshaped keys stay random); by default '
+        'such a checkpoint is refused, naming the keys')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -110,7 +117,11 @@ def main(argv=None):
     adapt_dist_cfg_for_cpu(cfg)
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         raise SystemExit(f'--out must name a .pkl file, got {args.out}')
-    check_data(cfg, ['test_dataloader'])
+    check_data(cfg, ['test_dataloader'], ['test_evaluator'])
+    check_annotations(cfg, ['test_dataloader'], ['test_evaluator'])
+    if args.allow_partial_load:
+        cfg.allow_partial_load = True
+    check_checkpoint(cfg, args.checkpoint)
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
     if args.tta:

@@ -17,8 +17,13 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmdet_odconv  # noqa: E402,F401  (registers ODConv, safe globals)
-from mmdet_odconv.utils import (adapt_dist_cfg_for_cpu, check_data,  # noqa
+from mmdet_odconv.utils import (adapt_dist_cfg_for_cpu,  # noqa: E402
+                                check_annotations, check_checkpoint,
+                                check_data, check_init_checkpoints,
                                 load_config, setup_runtime)
+
+LOADERS = ('train_dataloader', 'val_dataloader')
+EVALUATORS = ('val_evaluator', )
 
 
 def parse_args(argv=None):
@@ -43,6 +48,13 @@ def parse_args(argv=None):
         help='If specify checkpoint path, resume from it, while if not '
         'specify, try to auto resume from the latest checkpoint '
         'in the work directory.')
+    parser.add_argument(
+        '--allow-partial-load',
+        action='store_true',
+        help='load a --resume/load_from checkpoint that does not fit the '
+        'model (missing, unexpected or reshaped keys stay as initialised), '
+        'e.g. to fine-tune on other classes; by default such a checkpoint '
+        'is refused, naming the keys')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -94,14 +106,26 @@ def build_cfg(args) -> Config:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    if args.allow_partial_load:
+        cfg.allow_partial_load = True
     return cfg
+
+
+def check_inputs(cfg: Config) -> None:
+    """Stop, with the fix, before anything is built if the data, its
+    annotations, a pretrained backbone or the checkpoint to resume or load
+    is missing or does not fit."""
+    check_data(cfg, LOADERS, EVALUATORS)
+    check_annotations(cfg, LOADERS, EVALUATORS)
+    check_init_checkpoints(cfg)
+    check_checkpoint(cfg)
 
 
 def main(argv=None):
     args = parse_args(argv)
     setup_runtime()
     cfg = adapt_dist_cfg_for_cpu(build_cfg(args))
-    check_data(cfg, ['train_dataloader', 'val_dataloader'])
+    check_inputs(cfg)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:

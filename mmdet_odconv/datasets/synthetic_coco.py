@@ -23,11 +23,13 @@ import math
 import os
 import os.path as osp
 import shutil
-from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-try:  # check_coco_annotations() works without OpenCV.
+from ..utils.data_check import check_coco_annotations, load_json
+
+try:  # reading and checking annotations works without OpenCV.
     import cv2
 except ImportError:  # pragma: no cover - opencv is a runtime requirement
     cv2 = None
@@ -440,7 +442,7 @@ def _check_same_recipe(out_dir: str, counts: Dict[str, int],
     """Refuse to reuse a dataset generated with other arguments."""
     diffs = []
     for split, _ in SPLITS:
-        coco = _load_json(_json_path(out_dir, split))
+        coco = load_json(_json_path(out_dir, split))
         info = coco.get('info') or {}
         have = dict(images=len(coco.get('images', [])),
                     image_size=info.get('image_size'), seed=info.get('seed'))
@@ -462,7 +464,7 @@ def _summary(out_dir: str, reused: bool,
                                classes=DEMO_CLASSES)
     for split, _ in SPLITS:
         path = _json_path(out_dir, split)
-        coco = data[split] if data else _load_json(path)
+        coco = data[split] if data else load_json(path)
         out[f'{split}_img_dir'] = osp.join(out_dir, split)
         out[f'{split}_ann_file'] = path
         out[f'num_{split}_images'] = len(coco['images'])
@@ -547,110 +549,3 @@ def generate_coco_dataset(out_dir: str, num_train: int = 600,
           f"{summary['num_train_annotations']} / "
           f"{summary['num_val_annotations']} objects")
     return summary
-
-
-# --------------------------------------------------------------------------
-# Validation
-# --------------------------------------------------------------------------
-_FIX = ('Fix the file, or regenerate the demo data with '
-        '`python tools/misc/make_demo_data.py --overwrite`.')
-
-
-def _fail(path: str, problem: str) -> NoReturn:
-    """Raise a ValueError naming the file, the problem and the fix."""
-    raise ValueError(f'Invalid COCO annotation file {path}: {problem}. '
-                     f'{_FIX}')
-
-
-def _load_json(path: str) -> Any:
-    """Read a JSON file, turning read/parse errors into ValueError."""
-    if not osp.isfile(path):
-        _fail(path, 'the file does not exist')
-    try:
-        with open(path, 'rb') as f:
-            return json.loads(f.read().decode('utf-8'))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        _fail(path, f'it is not a JSON file ({e})')
-
-
-def _is_number(v: Any) -> bool:
-    """A finite int/float (bool excluded)."""
-    return (isinstance(v, (int, float)) and not isinstance(v, bool)
-            and math.isfinite(v))
-
-
-def _is_id(v: Any) -> bool:
-    """An int id (bool excluded)."""
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _check_ids(path: str, items: List[Any], key: str) -> set:
-    """Check each entry of ``items`` is a dict with a unique int id."""
-    seen: set = set()
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            _fail(path, f'{key}[{i}] is {type(item).__name__}, not an '
-                  'object')
-        if not _is_id(item.get('id')):
-            _fail(path, f"{key}[{i}] has no integer 'id' (got "
-                  f"{item.get('id')!r})")
-        if item['id'] in seen:
-            _fail(path, f"duplicate id {item['id']} in '{key}' "
-                  f'(entry {i}); ids must be unique')
-        seen.add(item['id'])
-    return seen
-
-
-def check_coco_annotations(path: str) -> Dict[str, Any]:
-    """Load and validate a COCO instances JSON; return it if valid.
-
-    Run before training so that a broken file fails at once, with a message
-    saying what is wrong, instead of deep inside a data loader.
-    """
-    coco = _load_json(path)
-    if not isinstance(coco, dict):
-        _fail(path, f'the top level is a {type(coco).__name__}, not an '
-              "object with 'images', 'annotations' and 'categories'")
-    for key in ('images', 'annotations', 'categories'):
-        if key not in coco:
-            _fail(path, f"missing key '{key}' (a COCO instances file needs "
-                  "'images', 'annotations' and 'categories')")
-        if not isinstance(coco[key], list):
-            _fail(path, f"'{key}' is a {type(coco[key]).__name__}, not a "
-                  'list')
-    if not coco['images']:
-        _fail(path, "'images' is empty")
-    if not coco['categories']:
-        _fail(path, "'categories' is empty")
-    image_ids = _check_ids(path, coco['images'], 'images')
-    cat_ids = _check_ids(path, coco['categories'], 'categories')
-    _check_ids(path, coco['annotations'], 'annotations')
-    for img in coco['images']:
-        if not isinstance(img.get('file_name'), str):
-            _fail(path, f"image id {img['id']} has no 'file_name' string")
-        for k in ('height', 'width'):
-            if not (_is_id(img.get(k)) and img[k] > 0):
-                _fail(path, f"image id {img['id']} has no positive integer "
-                      f"'{k}' (got {img.get(k)!r})")
-    for cat in coco['categories']:
-        if not isinstance(cat.get('name'), str):
-            _fail(path, f"category id {cat['id']} has no 'name' string")
-    for ann in coco['annotations']:
-        aid = ann['id']
-        if not (_is_id(ann.get('image_id')) and ann['image_id'] in image_ids):
-            _fail(path, f"annotation id {aid} refers to image_id "
-                  f"{ann.get('image_id')!r}, which is not in 'images'")
-        if not (_is_id(ann.get('category_id'))
-                and ann['category_id'] in cat_ids):
-            _fail(path, f"annotation id {aid} refers to category_id "
-                  f"{ann.get('category_id')!r}, which is not in "
-                  "'categories'")
-        bbox = ann.get('bbox')
-        if not (isinstance(bbox, list) and len(bbox) == 4
-                and all(_is_number(v) and v >= 0 for v in bbox)):
-            _fail(path, f'annotation id {aid} has bbox {bbox!r}; it must '
-                  'be 4 non-negative numbers [x, y, width, height]')
-        if bbox[2] <= 0 or bbox[3] <= 0:
-            _fail(path, f'annotation id {aid} has a zero-size bbox '
-                  f'{bbox!r} (width and height must be > 0)')
-    return coco

@@ -1,7 +1,8 @@
-"""Load a config with the command-line overrides our tools share."""
+"""Config loading and detector building shared by our tools."""
 import os.path as osp
-from typing import Optional
+from typing import Optional, Union
 
+import torch.nn as nn
 from mmengine.config import Config
 
 
@@ -22,3 +23,40 @@ def load_config(path: str,
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(path))[0])
     return cfg
+
+
+def build_detector(config: Union[str, Config],
+                   cfg_options: Optional[dict] = None,
+                   checkpoint: Optional[str] = None,
+                   allow_partial: bool = False) -> nn.Module:
+    """The detector of a config (or config path), on the CPU, in eval mode.
+
+    Built as MMEngine's runner builds it (the config's default scope, a
+    top-level ``data_preprocessor``), without pretrained ``init_cfg``
+    weights; SyncBN becomes BN so it runs in one process. ``checkpoint``
+    (a path or URL) is loaded and must fit the model unless
+    ``allow_partial``: else :class:`CheckpointError` names the keys and
+    the likely cause. The config is kept as ``model.cfg``, as MMDetection's
+    ``init_detector`` does, for ``inference_detector``.
+    """
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.registry import MODELS, init_default_scope
+
+    from .checkpoint_check import load_checkpoint_into
+    cfg = load_config(
+        config, cfg_options=cfg_options) if isinstance(config, str) else config
+    if isinstance(config, Config) and cfg_options:
+        cfg = cfg.copy()
+        cfg.merge_from_dict(cfg_options)
+    scope = cfg.get('default_scope', 'mmdet')
+    if scope is not None:
+        init_default_scope(scope)
+    model_cfg = cfg.model.copy()
+    if cfg.get('data_preprocessor') is not None:
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    model = revert_sync_batchnorm(MODELS.build(model_cfg))
+    model.cfg = cfg
+    if checkpoint:
+        load_checkpoint_into(model, checkpoint, cfg.filename or 'the config',
+                             allow_partial)
+    return model.eval()

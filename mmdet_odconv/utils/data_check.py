@@ -1,6 +1,14 @@
-"""Fail early, with the fix, when a config's dataset is not on disk."""
+"""Fail early, with the fix, when a config's dataset is missing or broken.
+
+Two checks run before a tool builds anything: the files a config's
+dataloaders need exist (:func:`check_data`), and its COCO annotation files
+(datasets and evaluators) are complete, well-formed COCO JSON
+(:func:`check_annotations`, built on :func:`check_coco_annotations`).
+"""
+import json
+import math
 import os.path as osp
-from typing import Iterable, List
+from typing import Any, Dict, Iterable, List, NoReturn, Optional
 
 from mmengine.config import Config
 
@@ -32,8 +40,17 @@ def _innermost(dataset_cfg):
     return [dataset_cfg]
 
 
-def missing_data(cfg: Config, loaders: Iterable[str]) -> List[str]:
-    """Paths the named dataloaders need that do not exist."""
+def _evaluators(cfg: Config, name: str) -> List[Any]:
+    """The evaluator configs under ``name`` (one dict or a list)."""
+    evs = cfg.get(name) or []
+    return list(evs) if isinstance(evs, (list, tuple)) else [evs]
+
+
+def missing_data(cfg: Config,
+                 loaders: Iterable[str],
+                 evaluators: Iterable[str] = ()) -> List[str]:
+    """Paths the named dataloaders and evaluators need that do not exist
+    (evaluators: their local ``ann_file``)."""
     missing = []
     for name in loaders:
         loader = cfg.get(name)
@@ -49,10 +66,18 @@ def missing_data(cfg: Config, loaders: Iterable[str]) -> List[str]:
             img = (ds.get('data_prefix') or {}).get('img')
             if img and not osp.isdir(osp.join(root, img)):
                 missing.append(f'{osp.join(root, img)} ({name})')
+    for name in evaluators:
+        for ev in _evaluators(cfg, name):
+            ann = ev.get('ann_file') if isinstance(ev, dict) else None
+            if (isinstance(ann, str) and '://' not in ann
+                    and not ev.get('backend_args') and not osp.exists(ann)):
+                missing.append(f'{ann} ({name})')
     return missing
 
 
-def check_data(cfg: Config, loaders: Iterable[str]) -> None:
+def check_data(cfg: Config,
+               loaders: Iterable[str],
+               evaluators: Iterable[str] = ()) -> None:
     """Exit with a message naming the missing files and the way to fix it.
 
     Only local paths are checked; configs with a remote ``backend_args``
@@ -63,7 +88,7 @@ def check_data(cfg: Config, loaders: Iterable[str]) -> None:
         if any(isinstance(d, dict) and d.get('backend_args')
                for d in _innermost(ds)):
             return
-    missing = missing_data(cfg, loaders)
+    missing = missing_data(cfg, loaders, evaluators)
     if not missing:
         return
     lines = ['Dataset files not found:'] + [f'  {m}' for m in missing]
@@ -73,3 +98,220 @@ def check_data(cfg: Config, loaders: Iterable[str]) -> None:
     else:
         lines.append(COCO_LAYOUT)
     raise SystemExit('\n'.join(lines))
+
+
+# --------------------------------------------------------------------------
+# COCO annotation files
+# --------------------------------------------------------------------------
+COCO_FIX = ('Fix the file or fetch it again (a file cut short is usually an '
+            'interrupted download or copy); demo data is regenerated with '
+            '`python tools/misc/make_demo_data.py --overwrite`.')
+
+
+def _fail(path: str, problem: str) -> NoReturn:
+    """Raise a ValueError naming the file, the problem and the fix."""
+    raise ValueError(f'Invalid COCO annotation file {path}: {problem}. '
+                     f'{COCO_FIX}')
+
+
+def load_json(path: str) -> Any:
+    """Read a JSON file; a missing, truncated or non-JSON file raises a
+    ValueError that names it and says which of these it is."""
+    if not osp.isfile(path):
+        _fail(
+            path, 'the file does not exist'
+            if not osp.exists(path) else 'it is a folder, not a file')
+    with open(path, 'rb') as f:
+        raw = f.read()
+    try:
+        text = raw.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        _fail(path, f'it is not a JSON file (not UTF-8 text: {e})')
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        if not text.strip():
+            _fail(path, f'it is not a JSON file: it is empty ({len(raw)} '
+                  'bytes)')
+        if not text[:e.pos].strip():  # not even the first value parses
+            if text.lstrip().startswith('<'):
+                _fail(path, 'it is not a JSON file: it is an HTML or XML '
+                      'page (e.g. the error page of a download)')
+        elif _cut_short(text, e):
+            _fail(path, f'it is not a complete JSON file: it ends early, '
+                  f'after {len(raw)} bytes ({e.msg}), i.e. it was cut '
+                  'short')
+        _fail(path, f'it is not a JSON file ({e})')
+
+
+def _cut_short(text: str, e: json.JSONDecodeError) -> bool:
+    """Whether parsing failed because the text ends early: at its end, in
+    a string running to the end, or in its last, unfinished token."""
+    rest = text[e.pos:].rstrip()
+    return (not rest or e.msg.startswith('Unterminated string')
+            or (len(rest) < 32 and not any(c in rest for c in ',:{}[]')))
+
+
+def _is_number(v: Any) -> bool:
+    """A finite int/float (bool excluded)."""
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)
+            and math.isfinite(v))
+
+
+def _is_id(v: Any) -> bool:
+    """An int id (bool excluded)."""
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_ids(path: str,
+               items: List[Any],
+               key: str,
+               int_ids: bool = True) -> set:
+    """Check each entry of ``items`` is a dict with a unique id."""
+    seen: set = set()
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            _fail(path, f'{key}[{i}] is {type(item).__name__}, not an '
+                  'object')
+        ok = _is_id(item.get('id')) if int_ids else 'id' in item
+        if not ok:
+            _fail(
+                path, f"{key}[{i}] has no {'integer ' if int_ids else ''}"
+                f"'id' (got {item.get('id')!r})")
+        if item['id'] in seen:
+            _fail(
+                path, f"duplicate id {item['id']} in '{key}' "
+                f'(entry {i}); ids must be unique')
+        seen.add(item['id'])
+    return seen
+
+
+def check_coco_annotations(path: str, strict: bool = True) -> Dict[str, Any]:
+    """Load and validate a COCO instances JSON; return it if valid.
+
+    Run before training so that a broken file fails at once, with a message
+    naming the file and what is wrong, instead of deep inside a data
+    loader. ``strict=False`` checks what every COCO-format file MMDetection
+    reads has (test-dev and panoptic files included): complete JSON, an
+    object with ``images`` and ``categories`` lists whose entries have
+    unique ids, and ``annotations`` a list if present. ``strict=True`` also
+    requires ``annotations``, non-empty lists, and consistent, positive
+    boxes, file names, sizes and ids (what our generator writes).
+    """
+    coco = load_json(path)
+    if not isinstance(coco, dict):
+        _fail(
+            path, f'the top level is a {type(coco).__name__}, not an '
+            "object with 'images', 'annotations' and 'categories'")
+    required = ('images', 'annotations',
+                'categories') if strict else ('images', 'categories')
+    for key in ('images', 'annotations', 'categories'):
+        if key not in coco:
+            if key in required:
+                _fail(
+                    path, f"missing key '{key}' (a COCO instances file "
+                    "needs 'images', 'annotations' and 'categories')")
+            continue
+        if not isinstance(coco[key], list):
+            _fail(path, f"'{key}' is a {type(coco[key]).__name__}, not a "
+                  'list')
+    if not strict:
+        _check_ids(path, coco['images'], 'images', int_ids=False)
+        _check_ids(path, coco['categories'], 'categories', int_ids=False)
+        return coco
+    if not coco['images']:
+        _fail(path, "'images' is empty")
+    if not coco['categories']:
+        _fail(path, "'categories' is empty")
+    image_ids = _check_ids(path, coco['images'], 'images')
+    cat_ids = _check_ids(path, coco['categories'], 'categories')
+    _check_ids(path, coco['annotations'], 'annotations')
+    for img in coco['images']:
+        if not isinstance(img.get('file_name'), str):
+            _fail(path, f"image id {img['id']} has no 'file_name' string")
+        for k in ('height', 'width'):
+            if not (_is_id(img.get(k)) and img[k] > 0):
+                _fail(
+                    path, f"image id {img['id']} has no positive integer "
+                    f"'{k}' (got {img.get(k)!r})")
+    for cat in coco['categories']:
+        if not isinstance(cat.get('name'), str):
+            _fail(path, f"category id {cat['id']} has no 'name' string")
+    for ann in coco['annotations']:
+        aid = ann['id']
+        if not (_is_id(ann.get('image_id')) and ann['image_id'] in image_ids):
+            _fail(
+                path, f"annotation id {aid} refers to image_id "
+                f"{ann.get('image_id')!r}, which is not in 'images'")
+        if not (_is_id(ann.get('category_id'))
+                and ann['category_id'] in cat_ids):
+            _fail(
+                path, f"annotation id {aid} refers to category_id "
+                f"{ann.get('category_id')!r}, which is not in "
+                "'categories'")
+        bbox = ann.get('bbox')
+        if not (isinstance(bbox, list) and len(bbox) == 4
+                and all(_is_number(v) and v >= 0 for v in bbox)):
+            _fail(
+                path, f'annotation id {aid} has bbox {bbox!r}; it must '
+                'be 4 non-negative numbers [x, y, width, height]')
+        if bbox[2] <= 0 or bbox[3] <= 0:
+            _fail(
+                path, f'annotation id {aid} has a zero-size bbox '
+                f'{bbox!r} (width and height must be > 0)')
+    return coco
+
+
+def _is_subclass(type_: Any, registry: Any, base: type) -> bool:
+    """Whether a config ``type`` resolves, in ``registry``, to ``base``."""
+    cls = type_ if isinstance(type_, type) else None
+    if isinstance(type_, str):
+        try:
+            cls = registry.get(type_)
+        except Exception:  # an unknown type is left to the runner
+            cls = None
+    return isinstance(cls, type) and issubclass(cls, base)
+
+
+def coco_annotation_files(cfg: Config,
+                          loaders: Iterable[str],
+                          evaluators: Iterable[str] = ()) -> List[str]:
+    """Local COCO annotation files of the named dataloaders (datasets of
+    ``CocoDataset`` types) and evaluators (``CocoMetric`` types)."""
+    from mmdet.datasets import CocoDataset
+    from mmdet.evaluation import CocoMetric
+    from mmdet.registry import DATASETS, METRICS
+    files: List[str] = []
+
+    def add(path: Optional[str], backend_args: Any) -> None:
+        if (isinstance(path, str) and path.endswith('.json')
+                and not backend_args and '://' not in path
+                and path not in files):
+            files.append(path)
+
+    for name in loaders:
+        for ds in _innermost((cfg.get(name) or {}).get('dataset')):
+            if (isinstance(ds, dict) and ds.get('ann_file') and _is_subclass(
+                    ds.get('type'), DATASETS, CocoDataset)):
+                add(osp.join(ds.get('data_root') or '', ds['ann_file']),
+                    ds.get('backend_args'))
+    for name in evaluators:
+        for ev in _evaluators(cfg, name):
+            if isinstance(ev, dict) and _is_subclass(
+                    ev.get('type'), METRICS, CocoMetric):
+                add(ev.get('ann_file'), ev.get('backend_args'))
+    return files
+
+
+def check_annotations(cfg: Config,
+                      loaders: Iterable[str],
+                      evaluators: Iterable[str] = ()) -> None:
+    """Exit, naming the file and the problem, if a COCO annotation file
+    of the named dataloaders or evaluators is truncated or malformed."""
+    for path in coco_annotation_files(cfg, loaders, evaluators):
+        if not osp.isfile(path):
+            continue  # check_data reports missing dataset files
+        try:
+            check_coco_annotations(path, strict=False)
+        except ValueError as e:
+            raise SystemExit(str(e)) from e

@@ -256,7 +256,9 @@ def _dup_image():
 
 
 @pytest.mark.parametrize('content, message', [
-    ('{"images": [', 'not a JSON file'),
+    ('{"images": [', 'ends early, after 12 bytes'),
+    ('<html><body>502 Bad Gateway</body></html>', 'HTML or XML page'),
+    ('', 'it is empty'),
     ('[1, 2]', 'top level is a list'),
     (_without('images'), "missing key 'images'"),
     (_without('annotations'), "missing key 'annotations'"),

@@ -1,0 +1,324 @@
+"""Fail early, with the cause, when a checkpoint does not fit the config.
+
+MMEngine loads ``load_from``, ``--resume`` and test checkpoints with
+``strict=False``: keys that are missing or of another shape only log a
+warning and those weights stay random, so a test run of the wrong config
+reports the metrics of a random model. Our tools load the checkpoint into a
+throwaway model first, the way MMEngine will, and stop with the keys and
+the likely cause unless partial loading was asked for. The same module
+checks that local ``init_cfg`` checkpoints (pretrained backbones) exist.
+"""
+import os.path as osp
+import re
+from collections import OrderedDict
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+
+import torch.nn as nn
+from mmengine.config import Config
+
+from .safe_load import safe_torch_load
+
+ALLOW_PARTIAL_KEY = 'allow_partial_load'
+PARTIAL_HINT = (
+    'If partial loading is what you want (e.g. fine-tuning on another set '
+    'of classes, or starting an ODConv model from a static detector), pass '
+    f'--allow-partial-load (or set {ALLOW_PARTIAL_KEY} = True in the '
+    'config).')
+_SHOW = 8  # keys listed per kind
+
+Shape = Tuple[int, ...]
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used: not one, or not fitting."""
+
+
+class StateDictDiff(NamedTuple):
+    """What loading a state dict into a model leaves unmatched."""
+    missing: List[str]  # in the model, not loaded from the checkpoint
+    unexpected: List[str]  # in the checkpoint, not in the model
+    mismatched: List[Tuple[str, Shape, Shape]]  # key, checkpoint, model
+    errors: List[str]  # other errors raised by the modules' loading
+
+    def __bool__(self) -> bool:
+        return bool(self.missing or self.unexpected or self.mismatched
+                    or self.errors)
+
+
+def is_remote(path: str) -> bool:
+    """URLs and MMEngine's schemes (``torchvision://``, ``s3://``, ...)."""
+    return '://' in path
+
+
+def load_state_dict_file(path: str) -> 'OrderedDict[str, Any]':
+    """The model weights in a checkpoint, keyed as MMEngine loads them.
+
+    Local files go through :func:`safe_torch_load` (clear errors for files
+    that are not checkpoints); remote ones through MMEngine's loader.
+    """
+    if is_remote(path):
+        from mmengine.runner.checkpoint import CheckpointLoader
+        ckpt = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    else:
+        ckpt = safe_torch_load(path)
+    if not isinstance(ckpt, dict):
+        raise ValueError(f'{path} holds a {type(ckpt).__name__}, not a dict '
+                         'of weights (a state dict or an MMEngine checkpoint)')
+    state = ckpt.get('state_dict', ckpt)
+    # MMEngine strips DataParallel / DDP prefixes the same way.
+    return OrderedDict(
+        (re.sub(r'^module\.', '', k), v) for k, v in state.items())
+
+
+def compare_state_dict(model: nn.Module,
+                       state_dict: Dict[str, Any]) -> StateDictDiff:
+    """Load ``state_dict`` into ``model`` as MMEngine does and report.
+
+    Every module's own ``_load_from_state_dict`` runs, so what a layer
+    converts on loading (ODConv inflating static or one-kernel weights) is
+    not reported. ``model`` is modified: pass a throwaway one.
+    """
+    missing: List[str] = []
+    unexpected: List[str] = []
+    msgs: List[str] = []
+    errors: List[str] = []
+    metadata = getattr(state_dict, '_metadata', None)
+
+    def load(module: nn.Module, local: Dict[str, Any], prefix: str) -> None:
+        meta = {} if metadata is None else metadata.get(prefix[:-1], {})
+        try:
+            module._load_from_state_dict(local, prefix, meta, True, missing,
+                                         unexpected, msgs)
+        except (ValueError, RuntimeError) as e:
+            errors.append(str(e))
+        for name, child in module._modules.items():
+            if child is not None:
+                p = f'{prefix}{name}.'
+                load(child, {
+                    k: v
+                    for k, v in local.items() if k.startswith(p)
+                }, p)
+
+    load(model, dict(state_dict), '')
+    own = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    mismatched = []
+    for msg in msgs:
+        m = re.match(r'size mismatch for (\S+):', msg)
+        if m and m.group(1) in state_dict and m.group(1) in own:
+            key = m.group(1)
+            mismatched.append((key, tuple(state_dict[key].shape), own[key]))
+        else:
+            errors.append(msg)
+    missing = [k for k in missing if not k.endswith('num_batches_tracked')]
+    return StateDictDiff(missing, unexpected, mismatched, errors)
+
+
+def likely_causes(model: nn.Module, state_dict: Dict[str, Any],
+                  diff: StateDictDiff) -> List[str]:
+    """Guess, from the shapes, why a checkpoint does not fit a model."""
+    ours = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    theirs = {
+        k: tuple(v.shape)
+        for k, v in state_dict.items() if hasattr(v, 'shape')
+    }
+    causes = []
+    od_ours = _bank_sizes(ours)
+    od_theirs = _bank_sizes(theirs)
+    has_att = any('.attention.' in k for k in theirs)
+    if od_theirs and not od_ours:
+        causes.append(
+            'the checkpoint holds ODConv layers (kernel banks of '
+            f'{_fmt_n(od_theirs)} kernels: 5-D weights) where the config '
+            'builds static convs (4-D): it is an ODConv checkpoint given '
+            'with a static config; use the ODConv config it was trained '
+            'with')
+    elif od_ours and not od_theirs and not has_att:
+        causes.append(
+            'the checkpoint holds static convs (4-D weights, no attention) '
+            'where the config builds ODConv layers '
+            f'(kernel_num={_fmt_n(od_ours)}): it is a static detector given '
+            'with an ODConv config; use the static config it was trained '
+            'with (loaded into ODConv, its weights would compute the static '
+            'convs, not an ODConv model)')
+    elif od_ours and od_theirs and od_ours != od_theirs:
+        causes.append(
+            f'the checkpoint is ODConv {_fmt_n(od_theirs)}x (kernel_num='
+            f'{_fmt_n(od_theirs)}) but the config builds ODConv '
+            f'{_fmt_n(od_ours)}x (kernel_num={_fmt_n(od_ours)}): use the '
+            f'{_fmt_n(od_theirs)}x config')
+    elif has_att != any('.attention.' in k for k in ours):
+        causes.append('the checkpoint and the config place ODConv in '
+                      'different layers (another backbone or placement)')
+    heads = [(k, a, b) for k, a, b in diff.mismatched
+             if re.search(r'(fc|conv)_cls\.', k)]
+    if heads:
+        k, a, b = heads[0]
+        causes.append(f'the classification heads differ ({k}: {a[0]} '
+                      f'outputs in the checkpoint, {b[0]} in the model): the '
+                      'checkpoint was trained on another set of classes')
+    shared = set(ours) & set(theirs)
+    if not shared:
+        if any(f'backbone.{k}' in ours for k in theirs):
+            causes.append(
+                'the checkpoint holds a backbone alone (keys without the '
+                "'backbone.' prefix): give it as "
+                'model.backbone.init_cfg.checkpoint, not as a detector '
+                'checkpoint')
+        else:
+            causes.append('the checkpoint shares no key with the model: it '
+                          'is not a checkpoint of this kind of detector')
+    if not causes:
+        causes.append('the checkpoint was trained with another config '
+                      '(another depth, neck, head or number of classes)')
+    return causes
+
+
+def _bank_sizes(shapes: Dict[str, Shape]) -> List[int]:
+    """Kernel-bank sizes n of the ODConv weights (n, C_out, C_in, k, k)."""
+    return sorted({
+        s[0]
+        for k, s in shapes.items() if k.endswith('.weight') and len(s) == 5
+    })
+
+
+def _fmt_n(ns: List[int]) -> str:
+    return '/'.join(str(n) for n in ns)
+
+
+def _keys(title: str, keys: List[str]) -> List[str]:
+    if not keys:
+        return []
+    more = f' (and {len(keys) - _SHOW} more)' if len(keys) > _SHOW else ''
+    return [f'  {len(keys)} {title}{more}:'
+            ] + [f'    {k}' for k in keys[:_SHOW]]
+
+
+def mismatch_message(path: str, config: str, model: nn.Module,
+                     state_dict: Dict[str, Any], diff: StateDictDiff) -> str:
+    """The report a tool prints when ``path`` does not fit the model."""
+    lines = [f'Checkpoint {path} does not fit the model of {config}:']
+    lines += _keys('keys of the model missing from the checkpoint',
+                   diff.missing)
+    lines += _keys('keys in the checkpoint that the model does not have',
+                   diff.unexpected)
+    lines += _keys(
+        'tensors of another shape (checkpoint vs model)',
+        [f'{k}: {list(a)} vs {list(b)}' for k, a, b in diff.mismatched])
+    lines += _keys('errors', diff.errors)
+    lines.append('Likely cause: ' +
+                 '; '.join(likely_causes(model, state_dict, diff)) + '.')
+    lines.append('MMEngine would load the rest and leave these weights '
+                 'random, so results would not be those of the checkpoint. ' +
+                 PARTIAL_HINT)
+    return '\n'.join(lines)
+
+
+def load_checkpoint_into(model: nn.Module,
+                         path: str,
+                         config: str = 'the config',
+                         allow_partial: bool = False) -> StateDictDiff:
+    """Load a checkpoint (path or URL) into ``model``; it must fit.
+
+    Raises:
+        CheckpointError: if the file is not a checkpoint, or (unless
+            ``allow_partial``) keys are missing, unexpected or of another
+            shape; the message names them, the likely cause and the flag
+            that allows partial loading.
+    """
+    try:
+        state_dict = load_state_dict_file(path)
+    except ValueError as e:
+        raise CheckpointError(str(e)) from e
+    diff = compare_state_dict(model, state_dict)
+    if diff and not allow_partial:
+        raise CheckpointError(
+            mismatch_message(path, config, model, state_dict, diff))
+    return diff
+
+
+def checkpoint_to_load(cfg: Config) -> Optional[str]:
+    """The checkpoint an MMEngine runner built from ``cfg`` will load.
+
+    ``load_from``, or with ``resume=True`` and no ``load_from`` the latest
+    checkpoint in the work dir (None if there is none, as MMEngine).
+    """
+    if cfg.get('resume', False) and cfg.get('load_from') is None:
+        from mmengine.runner import find_latest_checkpoint
+        work_dir = cfg.get('work_dir')
+        return find_latest_checkpoint(work_dir) if work_dir else None
+    return cfg.get('load_from')
+
+
+def check_checkpoint(cfg: Config, path: Optional[str] = None) -> None:
+    """Exit with the keys and the likely cause if a checkpoint misfits.
+
+    For the tools, before their runner is built. ``path`` defaults to what
+    the runner will load (:func:`checkpoint_to_load`); the check loads it
+    into a throwaway model. Skipped when the config sets
+    ``allow_partial_load=True`` (the tools' ``--allow-partial-load``). A
+    missing file, or one that is not a checkpoint, stops here too.
+    """
+    path = path or checkpoint_to_load(cfg)
+    if not path or cfg.get(ALLOW_PARTIAL_KEY, False):
+        return
+    if not is_remote(path) and not osp.isfile(path):
+        raise SystemExit(f'checkpoint not found: {path}')
+    from .config import build_detector
+    try:
+        load_checkpoint_into(
+            build_detector(cfg), path, cfg.filename or 'the config')
+    except CheckpointError as e:
+        raise SystemExit(str(e)) from e
+
+
+# --------------------------------------------------------------------------
+# Pretrained (init_cfg) checkpoints
+# --------------------------------------------------------------------------
+CONVERT_HINT = (
+    'Convert the official ImageNet weights with\n'
+    '  python tools/model_converters/odconv_official_to_mmdet.py SRC {path} '
+    '--config CONFIG\n'
+    'or start from torchvision\'s static ResNet weights (inflated into the '
+    'ODConv kernel bank) with\n'
+    '  --cfg-options {key}=torchvision://resnet50   (resnet101 for R101)\n'
+    'or train the backbone from scratch with --cfg-options {parent}=None')
+
+
+def missing_init_checkpoints(cfg: Config) -> List[Tuple[str, str]]:
+    """(config key, path) of local ``init_cfg`` checkpoints not on disk.
+
+    Remote ones (``torchvision://``, ``https://``, ``open-mmlab://``, ...)
+    are not checked.
+    """
+    found: List[Tuple[str, str]] = []
+
+    def walk(node: Any, key: str) -> None:
+        if isinstance(node, dict):
+            ckpt = node.get('checkpoint')
+            if (key.endswith('init_cfg') and isinstance(ckpt, str)
+                    and not is_remote(ckpt) and not osp.isfile(ckpt)):
+                found.append((f'{key}.checkpoint', ckpt))
+            for k, v in node.items():
+                walk(v, f'{key}.{k}')
+        elif isinstance(node, (list, tuple)):
+            for i, v in enumerate(node):
+                # a list of init_cfgs keeps the init_cfg name for its items
+                walk(v, key if key.endswith('init_cfg') else f'{key}.{i}')
+
+    walk(cfg.get('model'), 'model')
+    return found
+
+
+def check_init_checkpoints(cfg: Config) -> None:
+    """Exit, naming the file and the fix, if a pretrained checkpoint that
+    ``init_cfg`` points to is not on disk (before anything is built)."""
+    missing = missing_init_checkpoints(cfg)
+    if not missing:
+        return
+    lines = ['Pretrained checkpoint(s) in the config not found:']
+    lines += [f'  {path} ({key})' for key, path in missing]
+    key, path = missing[0]
+    lines.append(
+        CONVERT_HINT.format(
+            path=path, key=key, parent=key.rsplit('.checkpoint', 1)[0]))
+    raise SystemExit('\n'.join(lines))

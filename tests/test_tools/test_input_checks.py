@@ -1,0 +1,139 @@
+"""The tools stop before building anything, naming the file and the fix,
+when a COCO annotation file is truncated or malformed (issue #17.5) or a
+pretrained backbone file in ``init_cfg`` is missing (#17.7)."""
+import json
+import shutil
+
+import pytest
+from mmengine.config import Config
+
+from mmdet_odconv.utils import check_annotations, check_data
+from mmdet_odconv.utils.checkpoint_check import missing_init_checkpoints
+from tests.test_tools.test_train_test_e2e import CONFIG, tiny_options
+from tools import demo
+from tools import test as test_tool
+from tools import train as train_tool
+
+COCO_1X = 'configs/odconv/faster-rcnn_r50-odconv1x_fpn_1x_coco.py'
+
+
+def _copy_with_bad_json(tiny_data, tmp_path, split, content):
+    """A copy of the tiny dataset whose ``split`` annotations are broken."""
+    root = tmp_path / 'data'
+    shutil.copytree(tiny_data, root)
+    (root / 'annotations' / f'instances_{split}.json').write_text(content)
+    return root, str(root / 'annotations' / f'instances_{split}.json')
+
+
+def _truncated(tiny_data, split):
+    text = (tiny_data / 'annotations' / f'instances_{split}.json').read_text()
+    return text[:len(text) // 2]
+
+
+def test_train_and_test_name_a_truncated_annotation_file(tiny_data,
+                                                         tmp_path):
+    root, bad = _copy_with_bad_json(tiny_data, tmp_path, 'train',
+                                    _truncated(tiny_data, 'train'))
+    work = tmp_path / 'work'
+    with pytest.raises(SystemExit) as e:
+        train_tool.main([CONFIG, '--work-dir', str(work), '--cfg-options',
+                         *tiny_options(root)])
+    msg = str(e.value)
+    assert f'Invalid COCO annotation file {bad}' in msg
+    assert 'ends early' in msg and 'cut short' in msg
+    assert not work.exists()  # nothing built
+
+    root, bad = _copy_with_bad_json(tiny_data, tmp_path / 't', 'val',
+                                    '<html><body>Not Found</body></html>')
+    ckpt = tmp_path / 'checked-after-the-data.pth'
+    ckpt.write_bytes(b'')
+    with pytest.raises(SystemExit) as e:
+        test_tool.main([CONFIG, str(ckpt),
+                        '--work-dir', str(work), '--cfg-options',
+                        *tiny_options(root)])
+    assert f'{bad}: it is not a JSON file: it is an HTML' in str(e.value)
+
+
+def test_demo_names_a_malformed_annotation_file(tiny_data, tmp_path):
+    coco = json.loads(
+        (tiny_data / 'annotations' / 'instances_val.json').read_text())
+    del coco['images']
+    root, bad = _copy_with_bad_json(tiny_data, tmp_path, 'val',
+                                    json.dumps(coco))
+    with pytest.raises(SystemExit) as e:
+        demo.train_and_evaluate(CONFIG, str(tmp_path / 'w'), str(root))
+    assert f"{bad}: missing key 'images'" in str(e.value)
+    assert not (tmp_path / 'w').exists()
+
+
+def test_an_evaluator_file_is_checked_like_the_datasets(tiny_data,
+                                                        tmp_path):
+    cfg = Config.fromfile(CONFIG)
+    cfg.merge_from_dict(
+        dict(x.split('=', 1) for x in tiny_options(tiny_data)[:5]))
+    cfg.val_evaluator.ann_file = str(tmp_path / 'gone.json')
+    with pytest.raises(SystemExit, match='gone.json \\(val_evaluator\\)'):
+        check_data(cfg, ['val_dataloader'], ['val_evaluator'])
+
+
+def test_lenient_check_accepts_what_mmdetection_reads(tmp_path):
+    """Test-dev files have no 'annotations'; other datasets (types that are
+    not CocoDataset) are not read as COCO."""
+    testdev = tmp_path / 'image_info_test-dev2017.json'
+    testdev.write_text(json.dumps(dict(
+        images=[dict(id=1, file_name='a.jpg', height=4, width=4)],
+        categories=[dict(id=1, name='person')])))
+    cfg = Config(dict(
+        test_dataloader=dict(dataset=dict(
+            type='CocoDataset', data_root='', ann_file=str(testdev))),
+        val_dataloader=dict(dataset=dict(
+            type='VOCDataset', data_root='', ann_file=str(tmp_path /
+                                                          'x.json')))))
+    check_annotations(cfg, ['test_dataloader', 'val_dataloader'])
+    testdev.write_text('{"images": []}')
+    with pytest.raises(SystemExit, match="missing key 'categories'"):
+        check_annotations(cfg, ['test_dataloader'])
+
+
+def test_missing_pretrained_backbone_stops_train_up_front(tiny_data,
+                                                          tmp_path):
+    """The COCO config's OD-ResNet50 init_cfg file is absent here: before,
+    the runner and datasets were built and then FileNotFoundError."""
+    root = str(tiny_data).rstrip('/') + '/'
+    opts = []
+    for loader, split in (('train_dataloader', 'train'),
+                          ('val_dataloader', 'val')):
+        opts += [f'{loader}.dataset.data_root={root}',
+                 f'{loader}.dataset.ann_file=annotations/'
+                 f'instances_{split}.json',
+                 f'{loader}.dataset.data_prefix.img={split}/']
+    opts.append(f'val_evaluator.ann_file={root}annotations/'
+                'instances_val.json')
+    work = tmp_path / 'work'
+    with pytest.raises(SystemExit) as e:
+        train_tool.main([COCO_1X, '--work-dir', str(work), '--cfg-options',
+                         *opts])
+    msg = str(e.value)
+    assert 'checkpoints/od_resnet50_1x_mmdet.pth ' \
+        '(model.backbone.init_cfg.checkpoint)' in msg
+    assert 'tools/model_converters/odconv_official_to_mmdet.py' in msg
+    assert '--cfg-options model.backbone.init_cfg.checkpoint=' \
+        'torchvision://resnet50' in msg
+    assert not work.exists()
+
+
+def test_only_local_init_checkpoints_are_checked(tmp_path):
+    present = tmp_path / 'there.pth'
+    present.write_bytes(b'')
+    cfg = Config(dict(model=dict(
+        backbone=dict(init_cfg=dict(type='Pretrained',
+                                    checkpoint='torchvision://resnet50')),
+        neck=dict(init_cfg=[
+            dict(type='Pretrained', checkpoint='https://x.invalid/a.pth'),
+            dict(type='Pretrained', checkpoint=str(present)),
+            dict(type='Pretrained', checkpoint='gone.pth')
+        ]),
+        roi_head=dict(init_cfg=dict(type='Xavier', layer='Conv2d')))))
+    assert missing_init_checkpoints(cfg) == [
+        ('model.neck.init_cfg.checkpoint', 'gone.pth')
+    ]
