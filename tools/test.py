@@ -101,6 +101,21 @@ def _add_tta(cfg: Config) -> Config:
     return cfg
 
 
+def _check_out(path: str) -> None:
+    """--out must be a .pkl file we can write (checked before testing, so
+    hours of evaluation are not lost at the end)."""
+    if not path.endswith(('.pkl', '.pickle')):
+        raise SystemExit(f'--out must name a .pkl file, got {path}')
+    if osp.isdir(path):
+        raise SystemExit(f'--out {path} is a folder; give a file name')
+    folder = osp.dirname(osp.abspath(path))
+    while not osp.exists(folder):
+        folder = osp.dirname(folder)
+    if not osp.isdir(folder) or not os.access(folder, os.W_OK):
+        raise SystemExit(f'--out {path} cannot be written: {folder} is not '
+                         'a writable folder')
+
+
 def main(argv=None):
     args = parse_args(argv)
     setup_runtime()
@@ -115,8 +130,8 @@ def main(argv=None):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
     cfg.load_from = args.checkpoint
     adapt_dist_cfg_for_cpu(cfg)
-    if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
-        raise SystemExit(f'--out must name a .pkl file, got {args.out}')
+    if args.out is not None:
+        _check_out(args.out)
     check_data(cfg, ['test_dataloader'], ['test_evaluator'])
     check_annotations(cfg, ['test_dataloader'], ['test_evaluator'])
     if args.allow_partial_load:

@@ -516,6 +516,12 @@ def generate_coco_dataset(out_dir: str, num_train: int = 600,
         _check_replaceable(out_dir)
     _need_cv2()
     parent = osp.dirname(osp.abspath(out_dir))
+    blocker = parent
+    while not osp.exists(blocker):
+        blocker = osp.dirname(blocker)
+    if not osp.isdir(blocker):
+        raise ValueError(f'cannot create {out_dir}: {blocker} is a file, '
+                         'not a folder; choose another out_dir.')
     os.makedirs(parent, exist_ok=True)
     tmp = f'{out_dir}.tmp-{os.getpid()}'
     old = f'{out_dir}.old-{os.getpid()}'

@@ -227,7 +227,7 @@ def load_checkpoint_into(model: nn.Module,
     """
     try:
         state_dict = load_state_dict_file(path)
-    except ValueError as e:
+    except (ValueError, OSError) as e:  # not a checkpoint, not found
         raise CheckpointError(str(e)) from e
     diff = compare_state_dict(model, state_dict)
     if diff and not allow_partial:
@@ -258,11 +258,15 @@ def check_checkpoint(cfg: Config, path: Optional[str] = None) -> None:
     ``allow_partial_load=True`` (the tools' ``--allow-partial-load``). A
     missing file, or one that is not a checkpoint, stops here too.
     """
+    auto = path is None and cfg.get('resume') and not cfg.get('load_from')
     path = path or checkpoint_to_load(cfg)
     if not path or cfg.get(ALLOW_PARTIAL_KEY, False):
         return
-    if not is_remote(path) and not osp.isfile(path):
-        raise SystemExit(f'checkpoint not found: {path}')
+    if not is_remote(path) and not osp.exists(path):
+        note = (f' (named in {osp.join(cfg.work_dir, "last_checkpoint")} '
+                'for --resume; give the checkpoint as --resume PATH, or '
+                'delete that file to start afresh)' if auto else '')
+        raise SystemExit(f'checkpoint not found: {path}{note}')
     from .config import build_detector
     try:
         load_checkpoint_into(

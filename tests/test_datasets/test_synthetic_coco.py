@@ -297,3 +297,12 @@ def test_check_accepts(small, tmp_path):
     assert check_coco_annotations(str(path)) == _valid()
     coco = check_coco_annotations(small['val_ann_file'])
     assert len(coco['images']) == 3
+
+
+def test_out_dir_below_a_file_is_refused_with_a_sentence(tmp_path):
+    blocker = tmp_path / 'a-file'
+    blocker.write_text('')
+    with pytest.raises(ValueError, match=f'{blocker} is a file, not a '
+                       'folder'):
+        generate_coco_dataset(str(blocker / 'sub' / 'data'), num_train=1,
+                              num_val=1, image_size=32)

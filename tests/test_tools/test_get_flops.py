@@ -79,12 +79,21 @@ def test_benchmark_fuse_conv_bn_folds_every_bn():
 
 def test_benchmark_refuses_a_checkpoint_of_another_model(tmp_path):
     """Strict loading: a mismatched checkpoint must not time a partly
-    random model."""
+    random model; a file that is not a checkpoint is named as such."""
     from tools.analysis_tools.benchmark import main as bench
     ckpt = tmp_path / 'other.pth'
     torch.save({'state_dict': {'backbone.conv1.weight': torch.zeros(1)}},
                ckpt)
-    with pytest.raises(RuntimeError, match='missing keys|size mismatch'):
-        bench(['configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py',
-               str(ckpt), '--shape', '96', '96', '--num-images', '1',
-               '--warmup', '0', '--device', 'cpu'])
+    args = ['--shape', '96', '96', '--num-images', '1', '--warmup', '0',
+            '--device', 'cpu']
+    config = 'configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py'
+    with pytest.raises(SystemExit) as e:
+        bench([config, str(ckpt), *args])
+    msg = str(e.value)
+    assert f'Checkpoint {ckpt} does not fit' in msg
+    assert 'backbone.conv1.weight: [1] vs [32, 3, 7, 7]' in msg
+    html = tmp_path / 'page.pth'
+    html.write_text('<!DOCTYPE html><html><body>Sign in</body></html>')
+    with pytest.raises(SystemExit, match='is not a PyTorch checkpoint: it '
+                       'is an HTML page'):
+        bench([config, str(html), *args])

@@ -137,3 +137,29 @@ def test_only_local_init_checkpoints_are_checked(tmp_path):
     assert missing_init_checkpoints(cfg) == [
         ('model.neck.init_cfg.checkpoint', 'gone.pth')
     ]
+
+
+def test_test_out_that_cannot_be_written_stops_before_testing(tmp_path):
+    blocker = tmp_path / 'a-file'
+    blocker.write_text('')
+    ckpt = tmp_path / 'x.pth'
+    ckpt.write_bytes(b'')
+    with pytest.raises(SystemExit, match='is not a writable folder'):
+        test_tool.main([CONFIG, str(ckpt), '--work-dir', str(tmp_path / 'w'),
+                        '--out', str(blocker / 'preds.pkl')])
+    folder = tmp_path / 'preds.pkl'
+    folder.mkdir()
+    with pytest.raises(SystemExit, match='is a folder'):
+        test_tool.main([CONFIG, str(ckpt), '--out', str(folder)])
+
+
+def test_auto_resume_names_a_dangling_last_checkpoint(tiny_data, tmp_path):
+    work = tmp_path / 'work'
+    work.mkdir()
+    (work / 'last_checkpoint').write_text(str(work / 'iter_9.pth'))
+    with pytest.raises(SystemExit) as e:
+        train_tool.main([CONFIG, '--work-dir', str(work), '--resume',
+                         '--cfg-options', *tiny_options(tiny_data)])
+    msg = str(e.value)
+    assert f'checkpoint not found: {work}/iter_9.pth' in msg
+    assert f'named in {work}/last_checkpoint' in msg

@@ -23,11 +23,11 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 import mmdet_odconv  # noqa: E402,F401
-from mmdet_odconv.utils import setup_runtime  # noqa: E402
+from mmdet_odconv.utils import (CheckpointError,  # noqa: E402
+                                build_detector, setup_runtime)
 
 
 def parse_args(argv=None):
@@ -55,17 +55,8 @@ def benchmark(config, checkpoint=None, shape=(800, 1333), num_images=50,
     The result has ``fps``, ``ms_per_image``, ``images`` and ``fused_bns``
     (how many BNs ``fuse_conv_bn`` folded away; 0 without it).
     """
-    init_default_scope('mmdet')
-    from mmdet.registry import MODELS
     from mmdet.testing import demo_mm_inputs
-    from mmengine.runner import load_checkpoint
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    cfg.model.backbone.pop('init_cfg', None)
-    model = MODELS.build(cfg.model)
-    if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    model = build_detector(config, cfg_options, checkpoint)
     model.to(device).eval()
     fused = 0
     if fuse_conv_bn:
@@ -100,9 +91,12 @@ def _count_bns(model: torch.nn.Module) -> int:
 def main(argv=None) -> int:
     args = parse_args(argv)
     setup_runtime()
-    r = benchmark(args.config, args.checkpoint, tuple(args.shape),
-                  args.num_images, args.warmup, args.device,
-                  args.cfg_options, args.fuse_conv_bn)
+    try:
+        r = benchmark(args.config, args.checkpoint, tuple(args.shape),
+                      args.num_images, args.warmup, args.device,
+                      args.cfg_options, args.fuse_conv_bn)
+    except CheckpointError as e:  # not a checkpoint, or of another model
+        raise SystemExit(str(e)) from e
     fused = (f', {r["fused_bns"]} BNs fused' if args.fuse_conv_bn else '')
     print(f'{osp.basename(args.config)} on {args.device}, input '
           f'{args.shape[0]}x{args.shape[1]}: {r["fps"]:.2f} img/s '

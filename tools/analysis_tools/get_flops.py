@@ -15,10 +15,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 import mmdet_odconv  # noqa: E402,F401
+from mmdet_odconv.utils import build_detector  # noqa: E402
 from mmdet_odconv.utils.complexity import complexity  # noqa: E402
 
 
@@ -57,14 +57,8 @@ class _DetectorTensorForward(torch.nn.Module):
 def measure(config: str, shape=(1280, 800), backbone: bool = False,
             cfg_options=None) -> dict:
     """Build the model of ``config`` (without weights) and count it."""
-    init_default_scope('mmdet')
-    from mmdet.registry import MODELS
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    cfg.model.backbone.pop('init_cfg', None)
+    model = build_detector(config, cfg_options)
     h, w = _shape(list(shape))
-    model = MODELS.build(cfg.model)
     model.eval()
     if backbone:
         return complexity(model.backbone, (torch.randn(1, 3, h, w), ))

@@ -1,7 +1,7 @@
 """Plot what every ODConv layer's attention does on one image.
 
   python tools/analysis_tools/plot_attention.py CONFIG CHECKPOINT IMAGE \
-      [--out attention.png] [--max-layers 24]
+      [--out attention.png] [--max-layers 24] [--cfg-options K=V ...]
 
 One row per ODConv layer: the spatial attention over the k x k taps (a
 heat map), the distributions of the channel and filter attentions
@@ -16,9 +16,11 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 
 import torch  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 import mmdet_odconv  # noqa: E402,F401
 from mmdet_odconv import ODConv2d  # noqa: E402
+from mmdet_odconv.utils import CheckpointError, build_detector  # noqa: E402
 
 
 def capture_attentions(model: torch.nn.Module,
@@ -101,9 +103,18 @@ def main(argv=None) -> int:
     p.add_argument('--out', default='attention.png')
     p.add_argument('--max-layers', type=int, default=24)
     p.add_argument('--device', default='cpu')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='override settings in the config, as train.py')
     args = p.parse_args(argv)
-    from mmdet.apis import inference_detector, init_detector
-    model = init_detector(args.config, args.checkpoint, device=args.device)
+    if not osp.isfile(args.image):
+        raise SystemExit(f'image not found: {args.image}')
+    from mmdet.apis import inference_detector
+    try:  # strictly: the attentions of a partly random model mean nothing
+        model = build_detector(args.config, args.cfg_options,
+                               args.checkpoint)
+    except CheckpointError as e:
+        raise SystemExit(str(e)) from e
+    model.to(args.device)
     records = capture_attentions(
         model, lambda: inference_detector(model, args.image))
     if not records:
