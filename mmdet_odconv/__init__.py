@@ -5,26 +5,26 @@ only. Where MMEngine, MMCV and MMDetection are installed, importing the
 package also registers, in MMEngine's registries:
 
 - ``ODConv`` (``ODConv2d``) as a conv layer: ``conv_cfg=dict(type='ODConv')``;
-- ``ODResNet``, ``ODResNeXt``, ``ODMobileNetV2``: backbones with the paper's
-  placement (stem and shortcut convs stay static);
+- ``ODResNet``, ``ODResNeXt``, ``ODMobileNetV2``, ``ODCSPNeXt``,
+  ``ODCSPDarknet``: backbones with the paper's placement (stem and shortcut
+  convs stay static), and ``ODFPN``, ``ODCSPNeXtPAFPN``: necks with ODConv;
 - ``ODConvTemperatureHook``: a temperature annealing hook;
 
-and allow-lists the objects MMEngine stores in its checkpoints for torch's
+allow-lists the objects MMEngine stores in its checkpoints for torch's
 ``weights_only`` loading (the default since torch 2.6), so that resuming
-and testing MMEngine checkpoints work. Nothing else happens at import.
+and testing MMEngine checkpoints work; and, with MMEngine, lets config files
+inherit ``mmdet_odconv::`` bases. Nothing else happens at import.
 """
+from .config_scope import register_config_scope
 from .layers import (FORMULATIONS, IMPLS, ODConv2d,  # noqa: F401
                      ODConvAttention, convert_to_odconv, get_temperature,
                      set_temperature)
 from .version import __version__  # noqa: F401
 
-# What needs the OpenMMLab stack, and the module that provides it.
-_MMDET_NAMES = {
-    'ODResNet': 'models',
-    'ODResNeXt': 'models',
-    'ODMobileNetV2': 'models',
-    'ODConvTemperatureHook': 'engine',
-}
+# What needs the OpenMMLab stack.
+_MMDET_NAMES = ('ODResNet', 'ODResNeXt', 'ODMobileNetV2', 'ODCSPNeXt',
+                'ODCSPDarknet', 'ODFPN', 'ODCSPNeXtPAFPN',
+                'ODConvTemperatureHook')
 
 try:
     import mmcv  # noqa: F401
@@ -36,10 +36,14 @@ else:
     _STACK_ERROR = None
     from . import engine, models  # noqa: F401  (registration)
     from .engine import ODConvTemperatureHook  # noqa: F401
-    from .models import ODMobileNetV2, ODResNet, ODResNeXt  # noqa: F401
+    from .models import (ODCSPDarknet, ODCSPNeXt,  # noqa: F401
+                         ODCSPNeXtPAFPN, ODFPN, ODMobileNetV2, ODResNet,
+                         ODResNeXt)
     from .utils.safe_load import register_safe_globals
 
     register_safe_globals()
+
+register_config_scope()  # `mmdet_odconv::` config bases, with MMEngine
 
 
 def __getattr__(name: str):
@@ -57,7 +61,3 @@ __all__ = [
     '__version__', 'ODConv2d', 'ODConvAttention', 'FORMULATIONS', 'IMPLS',
     'convert_to_odconv', 'set_temperature', 'get_temperature'
 ] + ([] if _STACK_ERROR else list(_MMDET_NAMES))
-
-from .config_scope import register_config_scope  # noqa: E402
-
-register_config_scope()  # `mmdet_odconv::` config bases, where MMEngine is
