@@ -6,11 +6,16 @@ Arguments are MMDetection 3.x's. Example:
 import argparse
 import os
 import os.path as osp
-import sys
 import warnings
 from copy import deepcopy
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+# faster-coco-eval must stand in for pycocotools before MMDetection is
+# imported (importing mmdet_odconv imports it): see
+# mmdet_odconv/workbench/fast_coco.py.
+if os.environ.get('MMDET_ODCONV_FASTER_COCO_EVAL', '').lower() in ('1', 'true',
+                                                                   'yes'):
+    import faster_coco_eval
+    faster_coco_eval.init_as_pycocotools()
 
 from mmengine import ConfigDict  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
@@ -18,9 +23,10 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmdet_odconv  # noqa: E402,F401  (registers ODConv, safe globals)
-from mmdet_odconv.utils import (adapt_dist_cfg_for_cpu,  # noqa: E402
-                                check_annotations, check_checkpoint,
-                                check_data, load_config, setup_runtime)
+from mmdet_odconv.utils import (check_annotations,  # noqa: E402
+                                check_checkpoint, check_data, load_config)
+from mmdet_odconv.workbench import (adapt_dist_cfg_for_cpu,  # noqa: E402
+                                    fast_coco, setup_runtime)
 
 
 def parse_args(argv=None):
@@ -118,6 +124,8 @@ def _check_out(path: str) -> None:
 
 def main(argv=None):
     args = parse_args(argv)
+    if fast_coco.requested():
+        fast_coco.use_faster_coco_eval()  # raises if it came too late
     setup_runtime()
     from mmdet.engine.hooks.utils import trigger_visualization_hook
     from mmdet.evaluation import DumpDetResults

@@ -6,10 +6,14 @@ Arguments are MMDetection 3.x's. Examples:
 """
 import argparse
 import os
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+# faster-coco-eval must stand in for pycocotools before MMDetection is
+# imported (importing mmdet_odconv imports it): see
+# mmdet_odconv/workbench/fast_coco.py.
+if os.environ.get('MMDET_ODCONV_FASTER_COCO_EVAL', '').lower() in ('1', 'true',
+                                                                   'yes'):
+    import faster_coco_eval
+    faster_coco_eval.init_as_pycocotools()
 
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
@@ -17,10 +21,11 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmdet_odconv  # noqa: E402,F401  (registers ODConv, safe globals)
-from mmdet_odconv.utils import (adapt_dist_cfg_for_cpu,  # noqa: E402
-                                check_annotations, check_checkpoint,
-                                check_data, check_init_checkpoints,
-                                load_config, setup_runtime)
+from mmdet_odconv.utils import (check_annotations,  # noqa: E402
+                                check_checkpoint, check_data,
+                                check_init_checkpoints, load_config)
+from mmdet_odconv.workbench import (adapt_dist_cfg_for_cpu,  # noqa: E402
+                                    fast_coco, setup_runtime)
 
 LOADERS = ('train_dataloader', 'val_dataloader')
 EVALUATORS = ('val_evaluator', )
@@ -123,6 +128,8 @@ def check_inputs(cfg: Config) -> None:
 
 def main(argv=None):
     args = parse_args(argv)
+    if fast_coco.requested():
+        fast_coco.use_faster_coco_eval()  # raises if it came too late
     setup_runtime()
     cfg = adapt_dist_cfg_for_cpu(build_cfg(args))
     check_inputs(cfg)

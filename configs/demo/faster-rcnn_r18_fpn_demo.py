@@ -2,7 +2,11 @@
 # scratch on the generated shapes dataset, same schedule as the ODConv runs.
 _base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
 
-custom_imports = dict(imports=['mmdet_odconv'], allow_failed_imports=False)
+# mmdet_odconv.workbench registers RNGStateHook (below) and the CPU --amp
+# wrapper; it is not part of ODConv.
+custom_imports = dict(
+    imports=['mmdet_odconv', 'mmdet_odconv.workbench'],
+    allow_failed_imports=False)
 
 data_root = 'data/odconv_demo/'
 classes = ('circle', 'square', 'triangle', 'star', 'ring')

@@ -1,8 +1,7 @@
-"""Datasets: a deterministic synthetic COCO set for the demo and tests."""
-from .synthetic_coco import (DEMO_CLASSES, check_coco_annotations,
-                             generate_coco_dataset, is_complete_dataset)
+"""Moved: the demo dataset is ``mmdet_odconv.workbench.synthetic_coco``.
 
-__all__ = [
-    'DEMO_CLASSES', 'generate_coco_dataset', 'check_coco_annotations',
-    'is_complete_dataset'
-]
+A re-export until tests/conftest.py imports from the workbench.
+"""
+from ..workbench.synthetic_coco import (DEMO_CLASSES,  # noqa: F401
+                                        generate_coco_dataset,
+                                        is_complete_dataset)

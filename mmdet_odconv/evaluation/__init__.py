@@ -1,4 +1,6 @@
-"""Evaluation helpers: opt-in faster COCO evaluation."""
-from .fast_coco import FAST_COCO_ENV, use_faster_coco_eval
+"""Moved: the faster-coco-eval switch is ``mmdet_odconv.workbench.fast_coco``.
 
-__all__ = ['use_faster_coco_eval', 'FAST_COCO_ENV']
+A re-export until the package's ``__init__`` no longer needs it.
+"""
+from ..workbench.fast_coco import (FAST_COCO_ENV,  # noqa: F401
+                                   use_faster_coco_eval)

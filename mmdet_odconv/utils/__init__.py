@@ -1,22 +1,24 @@
-"""What our tools share: config loading and detector building
-(``config``), checks that stop a tool early with the fix (``data_check``:
-dataset files and COCO annotations; ``checkpoint_check``: checkpoints that
-do not fit, missing pretrained files), safe checkpoint loading
-(``safe_load``), CPU distributed set-up (``dist_cpu``), runtime tuning
-(``runtime``) and FLOP counting (``complexity``)."""
+"""What our user-facing tools share.
+
+- ``config``: config loading with the tools' command-line overrides, and
+  ``build_detector``, the one helper that builds a detector from a config
+  and ``--cfg-options`` (and loads a checkpoint that must fit);
+- ``data_check``: dataset files present, COCO annotation files complete;
+- ``checkpoint_check``: checkpoints that do not fit the config, missing
+  pretrained (``init_cfg``) files, found before anything is built;
+- ``safe_load``: ``weights_only`` checkpoint loading with MMEngine's
+  allow-list, and files that are not checkpoints named as such.
+"""
 from .checkpoint_check import (CheckpointError, check_checkpoint,
                                check_init_checkpoints, load_checkpoint_into)
 from .config import build_detector, load_config
 from .data_check import (check_annotations, check_coco_annotations,
                          check_data, missing_data)
-from .dist_cpu import adapt_dist_cfg_for_cpu
-from .runtime import setup_runtime, tune_cpu_allocator
 from .safe_load import register_safe_globals, safe_torch_load
 
 __all__ = [
-    'register_safe_globals', 'safe_torch_load', 'check_data', 'missing_data',
+    'load_config', 'build_detector', 'check_data', 'missing_data',
     'check_annotations', 'check_coco_annotations', 'check_checkpoint',
     'check_init_checkpoints', 'load_checkpoint_into', 'CheckpointError',
-    'adapt_dist_cfg_for_cpu', 'setup_runtime', 'load_config',
-    'build_detector', 'tune_cpu_allocator'
+    'register_safe_globals', 'safe_torch_load'
 ]

@@ -4,7 +4,7 @@ import torch
 import torch.nn as nn
 
 from mmdet_odconv import ODConv2d
-from mmdet_odconv.utils.complexity import complexity
+from mmdet_odconv.complexity import complexity
 from tools.analysis_tools.get_flops import main, measure
 
 

@@ -4,7 +4,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
-from mmdet_odconv.utils.dist_cpu import adapt_dist_cfg_for_cpu
+from mmdet_odconv.workbench import adapt_dist_cfg_for_cpu
 from tools import test as test_tool
 from tools import train as train_tool
 
@@ -43,3 +43,17 @@ def test_test_tool_leaves_remote_checkpoints_to_mmengine(tmp_path):
     assert 'checkpoint not found' not in str(e.value)
     with pytest.raises(SystemExit, match='checkpoint not found'):
         test_tool.main([CONFIG, str(tmp_path / 'missing.pth'), *common])
+
+
+def test_tools_import_the_installed_package():
+    """No tool edits sys.path (make installs the package), and the tools
+    that build a detector go through the one shared helper."""
+    import glob
+    tools = (['tools/train.py', 'tools/test.py', 'tools/demo.py'] +
+             glob.glob('tools/analysis_tools/*.py') +
+             glob.glob('tools/misc/*.py'))
+    for path in tools:
+        text = open(path).read()
+        assert 'sys.path.insert' not in text, path
+        assert 'MODELS.build' not in text and 'init_detector' not in text, \
+            path

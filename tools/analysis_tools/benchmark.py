@@ -19,15 +19,13 @@ import os.path as osp
 import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
 
-import torch  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
+import torch
+from mmengine.config import DictAction
 
-import mmdet_odconv  # noqa: E402,F401
-from mmdet_odconv.utils import (CheckpointError,  # noqa: E402
-                                build_detector, setup_runtime)
+import mmdet_odconv  # noqa: F401
+from mmdet_odconv.utils import CheckpointError, build_detector
+from mmdet_odconv.workbench import setup_runtime
 
 
 def parse_args(argv=None):

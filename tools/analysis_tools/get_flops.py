@@ -8,18 +8,15 @@ kernel-bank aggregation, attention multiplications and the convs. No
 dataset is needed: a random image of ``--shape`` is used.
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
 
-import torch  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
+import torch
+from mmengine.config import DictAction
 
-import mmdet_odconv  # noqa: E402,F401
-from mmdet_odconv.utils import build_detector  # noqa: E402
-from mmdet_odconv.utils.complexity import complexity  # noqa: E402
+import mmdet_odconv  # noqa: F401
+from mmdet_odconv.complexity import complexity
+from mmdet_odconv.utils import build_detector
 
 
 def parse_args(argv=None):

@@ -12,15 +12,13 @@ import os.path as osp
 import sys
 from typing import Dict, List
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
 
-import torch  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
+import torch
+from mmengine.config import DictAction
 
-import mmdet_odconv  # noqa: E402,F401
-from mmdet_odconv import ODConv2d  # noqa: E402
-from mmdet_odconv.utils import CheckpointError, build_detector  # noqa: E402
+import mmdet_odconv  # noqa: F401
+from mmdet_odconv import ODConv2d
+from mmdet_odconv.utils import CheckpointError, build_detector
 
 
 def capture_attentions(model: torch.nn.Module,

@@ -10,19 +10,10 @@ complete dataset is reused unless ``--overwrite``.
 """
 import argparse
 import os.path as osp
-import sys
 import time
 
-try:
-    from mmdet_odconv.datasets import (check_coco_annotations,
-                                       generate_coco_dataset)
-except ModuleNotFoundError as e:  # run from a checkout without install
-    if e.name != 'mmdet_odconv':
-        raise
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-        osp.abspath(__file__)))))
-    from mmdet_odconv.datasets import (check_coco_annotations,
-                                       generate_coco_dataset)
+from mmdet_odconv.utils import check_coco_annotations
+from mmdet_odconv.workbench import generate_coco_dataset
 
 
 def parse_args() -> argparse.Namespace:

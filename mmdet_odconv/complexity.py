@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Tuple
 import torch
 import torch.nn as nn
 
-from ..layers import ODConv2d
+from .layers import ODConv2d
 
 
 def _mul_flops(inputs: List[Any], outputs: List[Any]) -> int:

@@ -5,7 +5,7 @@ import sys
 import pytest
 import torch
 
-from mmdet_odconv.utils import runtime
+from mmdet_odconv.workbench import runtime
 
 glibc = pytest.mark.skipif(
     not sys.platform.startswith('linux') or runtime._glibc() is None,
@@ -24,7 +24,7 @@ def _run(code: str, env_extra: dict) -> str:
 
 @glibc
 def test_allocator_is_tuned_on_glibc():
-    code = ('from mmdet_odconv.utils import tune_cpu_allocator;'
+    code = ('from mmdet_odconv.workbench import tune_cpu_allocator;'
             'print(tune_cpu_allocator())')
     assert _run(code, {}) == 'True'
 

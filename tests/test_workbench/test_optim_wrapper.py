@@ -3,7 +3,7 @@ import torch
 import torch.nn as nn
 
 from mmdet_odconv import ODConv2d
-from mmdet_odconv.engine import BF16AutocastOptimWrapper
+from mmdet_odconv.workbench import BF16AutocastOptimWrapper
 
 
 class _Backbone(nn.Module):

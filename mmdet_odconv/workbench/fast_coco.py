@@ -1,19 +1,29 @@
 """Opt-in ``faster-coco-eval`` in place of pycocotools.
 
-COCO evaluation of the 5k val2017 images takes minutes in pycocotools'
+COCO evaluation of the 5k val2017 images spends minutes in pycocotools'
 Python loops; ``faster-coco-eval`` computes the same metrics in C++. It
 must replace the ``pycocotools`` modules *before* MMDetection imports them
-(``mmdet.datasets.api_wrappers``), so it is switched on by an environment
-variable that ``mmdet_odconv`` reads first thing on import:
+(``mmdet.datasets.api_wrappers`` binds their classes), and importing
+``mmdet_odconv`` imports MMDetection. So ``tools/train.py`` and
+``tools/test.py`` switch it on first thing, before any other import, when
+the environment asks for it:
 
     MMDET_ODCONV_FASTER_COCO_EVAL=1 python tools/test.py CONFIG CKPT
 
-(``pip install faster-coco-eval``; ``make test`` installs it.)
+(``pip install faster-coco-eval``; ``make test`` installs it.) They then
+call :func:`use_faster_coco_eval`, which confirms that it took. In a script
+of your own, call ``faster_coco_eval.init_as_pycocotools()`` before
+importing MMDetection.
 """
 import os
 import sys
 
 FAST_COCO_ENV = 'MMDET_ODCONV_FASTER_COCO_EVAL'
+
+
+def requested() -> bool:
+    """Whether the environment variable asks for faster-coco-eval."""
+    return os.environ.get(FAST_COCO_ENV, '').lower() in ('1', 'true', 'yes')
 
 
 def use_faster_coco_eval(strict: bool = True) -> bool:
@@ -32,14 +42,9 @@ def use_faster_coco_eval(strict: bool = True) -> bool:
         if strict:
             raise RuntimeError(
                 'faster-coco-eval must be enabled before MMDetection is '
-                f'imported: set {FAST_COCO_ENV}=1 in the environment instead')
+                f'imported: set {FAST_COCO_ENV}=1 for tools/train.py or '
+                'tools/test.py, or call '
+                'faster_coco_eval.init_as_pycocotools() first in your script')
         return False
     faster_coco_eval.init_as_pycocotools()
     return True
-
-
-def maybe_use_faster_coco_eval() -> bool:
-    """Enable faster-coco-eval if the environment variable asks for it."""
-    if os.environ.get(FAST_COCO_ENV, '').lower() in ('1', 'true', 'yes'):
-        return use_faster_coco_eval()
-    return False

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip('faster_coco_eval')
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 def _detections(ann_file, seed=0):
@@ -51,21 +53,35 @@ def test_same_metrics_as_pycocotools_on_the_demo_data(tiny_data):
     np.testing.assert_allclose(fast[:12], ref[:12], atol=1e-6)
 
 
-def test_env_switch_replaces_mmdet_coco_api():
-    code = ('import mmdet_odconv\n'
+def test_env_switch_of_the_tools_replaces_mmdet_coco_api():
+    """tools/test.py (and train.py) switch before importing MMDetection."""
+    code = ('import runpy\n'
+            "runpy.run_path('tools/test.py', run_name='not_main')\n"
             'from mmdet.datasets.api_wrappers import coco_api\n'
             'mod = coco_api._COCOeval.__module__\n'
             'assert mod.startswith("faster_coco_eval"), mod\n'
             'assert coco_api._COCO.__module__.startswith("faster_coco_eval")'
             '\nprint("ok")')
     env = dict(os.environ, MMDET_ODCONV_FASTER_COCO_EVAL='1')
-    r = subprocess.run([sys.executable, '-c', code], env=env,
+    r = subprocess.run([sys.executable, '-c', code], env=env, cwd=ROOT,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and 'ok' in r.stdout, r.stderr[-2000:]
 
 
+def test_importing_the_package_leaves_pycocotools_alone():
+    """The switch no longer acts at import of mmdet_odconv."""
+    code = ('import mmdet_odconv\n'
+            'from mmdet.datasets.api_wrappers import coco_api\n'
+            'print(coco_api._COCOeval.__module__)')
+    env = dict(os.environ, MMDET_ODCONV_FASTER_COCO_EVAL='1')
+    r = subprocess.run([sys.executable, '-c', code], env=env, cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip().startswith('pycocotools'), r.stdout
+
+
 def test_enabling_after_mmdet_import_is_refused():
-    from mmdet_odconv.evaluation import use_faster_coco_eval
+    from mmdet_odconv.workbench import use_faster_coco_eval
     import mmdet.datasets  # noqa: F401
     with pytest.raises(RuntimeError, match='MMDET_ODCONV_FASTER_COCO_EVAL'):
         use_faster_coco_eval()

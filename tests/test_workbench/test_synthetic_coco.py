@@ -11,10 +11,10 @@ import pytest
 cv2 = pytest.importorskip('cv2')
 pycoco = pytest.importorskip('pycocotools.coco')
 
-from mmdet_odconv.datasets import (DEMO_CLASSES,  # noqa: E402
-                                   check_coco_annotations,
-                                   generate_coco_dataset)
-from mmdet_odconv.datasets import synthetic_coco  # noqa: E402
+from mmdet_odconv.utils import check_coco_annotations  # noqa: E402
+from mmdet_odconv.workbench import synthetic_coco  # noqa: E402
+from mmdet_odconv.workbench import (DEMO_CLASSES,  # noqa: E402
+                                    generate_coco_dataset)
 
 SMALL = dict(num_train=6, num_val=3, image_size=96)
 

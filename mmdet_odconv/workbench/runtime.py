@@ -29,10 +29,10 @@ def flush_denormals() -> None:
     """Flush denormal floats to zero on the CPU.
 
     ODConv's sigmoid attentions of strongly negative logits produce values
-    below float32's normal range; CPU arithmetic on such denormals is tens
-    of times slower. We measured a demo training step go from 0.6 s to over
-    3 s once they appeared. Flushing them changes results by less than
-    1e-38 per value. GPUs already flush by default in the relevant kernels.
+    below float32's normal range, and CPU arithmetic on such denormals is
+    many times slower (docs/speed.md). Flushing them changes results
+    by less than 1e-38 per value. GPUs already flush by default in the
+    relevant kernels.
     """
     torch.set_flush_denormal(True)
 
@@ -44,9 +44,8 @@ def tune_cpu_allocator(mmap_threshold: int = MMAP_THRESHOLD,
     PyTorch's CPU allocator calls malloc/free directly. glibc serves blocks
     above its mmap threshold (128 KiB at start) with fresh pages, so a
     tensor of a few MB allocated per call (ODConv's per-sample kernels; any
-    conv's output) page-faults all of its memory every time: we measured a
-    256x256x3x3 conv on a 14x14 map take 3.6 ms with a fresh weight against
-    1.8 ms with a reused one. PyTorch's CPU tuning guide suggests jemalloc
+    conv's output) page-faults all of its memory every time
+    (docs/speed.md). PyTorch's CPU tuning guide suggests jemalloc
     or tcmalloc for the same reason; this is the same effect without a
     preload. Skipped (returns False) outside glibc, or when the user set
     glibc's malloc variables or preloads another allocator.
