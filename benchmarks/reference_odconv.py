@@ -10,11 +10,10 @@ conv with ``groups * B`` groups to ``x * channel``, then scaled by
 ``filter``; one 1x1 kernel is a static conv of ``x * channel``. Same state
 dict as ``mmdet_odconv.ODConv2d``. Unlike the official code, one sample in
 training normalises the squeeze with the BN running statistics (as
-``ODConv2d``), so that B=1 can be timed. ``python
-benchmarks/reference_odconv.py`` checks it against ``ODConv2d``.
+``ODConv2d``), so that B=1 can be timed.
+tests/test_benchmarks/test_reference_odconv.py checks it against ``ODConv2d``.
 """
 import copy
-import sys
 from typing import Tuple, Union
 
 import torch
@@ -149,38 +148,3 @@ class FoldedODConv2d(nn.Module):
         if self.bias is not None:
             out = out + self.bias.view(1, -1, 1, 1)
         return out
-
-
-def self_check(atol: float = 1e-4, verbose: bool = True) -> bool:
-    """Whether ``FoldedODConv2d.from_odconv`` matches ``ODConv2d`` within
-    ``atol`` (eval, float32) on a few shapes, for every ``impl`` it takes."""
-    from mmdet_odconv import ODConv2d
-    torch.manual_seed(0)
-    ok = True
-    for c_in, c_out, k, stride, groups, n, batch in (
-            (16, 32, 3, 1, 1, 4, 3), (16, 32, 3, 2, 1, 1, 2),
-            (32, 16, 1, 1, 1, 4, 3), (32, 16, 1, 1, 1, 1, 2),
-            (16, 16, 3, 1, 16, 4, 2), (16, 32, 3, 1, 4, 4, 1)):
-        args = (c_in, c_out, k, stride, k // 2, 1, groups)
-        impls = ODConv2d(*args, kernel_num=n).applicable_impls()
-        for impl in ('auto', ) + impls:
-            layer = ODConv2d(*args, kernel_num=n, impl=impl)
-            with torch.no_grad():  # non-trivial attentions and statistics
-                for p in layer.attention.parameters():
-                    p.add_(torch.randn_like(p) * 0.3)
-                layer.attention.bn.running_mean.normal_()
-                layer.attention.bn.running_var.uniform_(0.5, 2.0)
-            layer.set_temperature(2.0)
-            ref = FoldedODConv2d.from_odconv(layer.eval()).eval()
-            x = torch.randn(batch, c_in, 9, 11)
-            with torch.no_grad():
-                err = (layer(x) - ref(x)).abs().max().item()
-            ok &= err <= atol
-            if verbose or err > atol:
-                print(f"{'ok' if err <= atol else 'FAIL'} ODConv2d{args} "
-                      f'n={n} B={batch} impl={impl}: max|diff| {err:.2e}')
-    return ok
-
-
-if __name__ == '__main__':
-    sys.exit(0 if self_check() else 1)
