@@ -9,18 +9,16 @@ forward + backward) it times, interleaved in one process, ``static``
 ``.json`` and ``.png`` and checks the targets (benchmarks/README.md).
 """
 import argparse
-import json
 import math
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional
 
 import torch
 import torch.nn as nn
-from harness import (DTYPES, add_common_args, default_out, error_text,
-                     measure, meta, module_step, parse_shape, peak_bytes,
-                     prepare, write)
-from reference_odconv import FoldedODConv2d, self_check
+from harness import (DTYPES, add_common_args, error_text, measure, meta,
+                     module_step, parse_shape, prepare, warm_up, write)
+from reference_odconv import FoldedODConv2d
 from report import label, layer_markdown, layer_plot, layer_summary
 
 from mmdet_odconv import IMPLS, ODConv2d
@@ -46,30 +44,22 @@ def add_grid_args(p: argparse.ArgumentParser) -> None:
     p.add_argument('--min-run-time', type=float, help='blocked_autorange '
                    'seconds per method and round (default 0.3 CPU, 0.05 '
                    'CUDA or --quick)')
-    p.add_argument('--max-seconds-per-case', type=float, help='fewer rounds '
-                   '(down to 1) for slower cases (default 20 CPU, 5 CUDA)')
     p.add_argument('--max-gflop', type=float, help='skip cases whose static '
                    'conv needs more GFLOP per call, train counted 3x '
                    '(default 100 CPU, 0 = none)')
-    p.add_argument('--time-limit', type=float, default=0,
-                   help='total seconds; later cases are skipped (0: none)')
 
 
-def grid_defaults(args: argparse.Namespace) -> None:
+def layer_cases(args: argparse.Namespace) -> List[Dict[str, Any]]:
+    """Fill in the grid's defaults; every (shape, n, mode, B), with status
+    'skipped: ...' above --max-gflop."""
     cuda, quick = args.device == 'cuda', args.quick
     args.shapes = args.shapes or (QUICK_SHAPES if quick else SHAPES)
     args.batches = sorted(args.batches or ([1, 2] if quick else [1, 2, 8,
                                                                  32]))
     args.rounds = args.rounds or (2 if quick else 3)
     args.min_run_time = args.min_run_time or (.05 if quick or cuda else .3)
-    args.max_seconds_per_case = args.max_seconds_per_case or (5 if cuda else
-                                                              20)
     if args.max_gflop is None:
         args.max_gflop = 0 if cuda else 100
-
-
-def layer_cases(args: argparse.Namespace) -> List[Dict[str, Any]]:
-    """Every (shape, n, mode, B); status 'skipped: ...' above --max-gflop."""
     cases = []
     for c_in, c_out, k, h, w in args.shapes:
         for n in args.kernel_nums:
@@ -85,33 +75,13 @@ def layer_cases(args: argparse.Namespace) -> List[Dict[str, Any]]:
     return cases
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_common_args(p)
-    add_grid_args(p)
-    p.add_argument('--impls', action='store_true',
-                   help='also time every formulation the layer takes')
-    p.add_argument('--tolerance', type=float, default=0.05,
-                   help='timing noise the ours <= reference target allows')
-    p.add_argument('--no-memory', action='store_true',
-                   help='skip the peak-memory pass')
-    p.add_argument('--no-self-check', action='store_true',
-                   help='skip the reference self-check at start')
-    p.add_argument('--from-json', metavar='JSON', help='measure nothing: '
-                   'rewrite the .md, .png and targets of a .json')
-    args = p.parse_args(argv)
-    grid_defaults(args)
-    if args.from_json and not args.out:
-        args.out = args.from_json[:-len('.json')]
-    args.out = args.out or default_out(args, 'layer')
-    return args
-
-
 def run_case(case: Dict[str, Any], args: argparse.Namespace,
-             device: torch.device, dtype: torch.dtype) -> None:
-    """Time every method on one case; results go into ``case``."""
+             steps: Optional[Callable] = None) -> None:
+    """Time every method on one case, and the calls ``steps(ours, x,
+    case)`` returns (floor.py); results go into ``case``."""
     c_in, c_out, k, h, w = case['shape']
     b, n = case['batch'], case['kernel_num']
+    device, dtype = torch.device(args.device), DTYPES[args.dtype]
     torch.manual_seed(0)
     ours = ODConv2d(c_in, c_out, k, padding=k // 2, kernel_num=n)
     mods = dict(static=nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=False),
@@ -123,66 +93,50 @@ def run_case(case: Dict[str, Any], args: argparse.Namespace,
     x = torch.randn(b, c_in, h, w, device=device, dtype=dtype)
     calls = {m: module_step(mod.to(device), x, case['mode'], dtype)
              for m, mod in mods.items()}
-    res: Dict[str, Dict[str, Any]] = {}
+    calls.update(steps(ours, x, case) if steps else {})
+    res = warm_up(calls)
+    res.update(measure(calls, args.rounds, args.min_run_time,
+                       memory=device.type == 'cuda'))
+    case.update(auto_impl=ours.choose_impl(b), results=res)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_args(p)
+    add_grid_args(p)
+    p.add_argument('--impls', action='store_true',
+                   help='also time every formulation the layer takes')
+    p.add_argument('--tolerance', type=float, default=0.05,
+                   help='timing noise the ours <= reference target allows')
+    p.add_argument('--time-limit', type=float, default=0,
+                   help='total seconds; later cases are skipped (0: none)')
+    args = p.parse_args()
+    data = dict(cases=layer_cases(args))
+    info = prepare(args, 'layer')
     start = time.perf_counter()
-    for m, call in list(calls.items()):  # warm-up
-        try:
-            call()
-        except Exception as err:  # noqa: BLE001  (recorded)
-            res[m] = dict(error=error_text(err))
-            del calls[m]
-    # Each round: a block-size estimate and a block, about 2 calls each.
-    one = time.perf_counter() - start
-    rounds = max(1, min(args.rounds,
-                        int(args.max_seconds_per_case / (2 * one + 1e-9))))
-    res.update(measure(calls, rounds, args.min_run_time))
-    for m, call in calls.items():
-        if not args.no_memory and 'error' not in res[m]:
-            res[m]['peak_bytes'] = peak_bytes(call, device)
-    case.update(auto_impl=ours.choose_impl(b), rounds=rounds,
-                results={m: res[m] for m in mods})
-
-
-def render(out: str, data: Dict[str, Any], tol: float) -> None:
-    write(out, data, layer_markdown(data, tol))
-    note = layer_plot(out + '.png', data)
-    lines, targets = layer_summary(data['cases'], tol)
-    print('\n'.join(['', 'Summary'] + lines + [
-        f'  [{status}] {name}: {detail}' for name, status, detail in targets
-    ] + [f'wrote {out}.md, .json' + (f' ({note})' if note else ', .png')]))
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = parse_args(argv)
-    if args.from_json:
-        with open(args.from_json) as f:
-            render(args.out, json.load(f), args.tolerance)
-        return 0
-    info = prepare(args)
-    start = time.perf_counter()
-    if not args.no_self_check and not self_check(verbose=False):
-        print('reference self-check failed', file=sys.stderr)
-        return 1
-    device, dtype = torch.device(args.device), DTYPES[args.dtype]
-    cases = layer_cases(args)
-    for i, case in enumerate(cases):
+    for i, case in enumerate(data['cases']):
         late = time.perf_counter() - start > (args.time_limit or math.inf)
         if case['status'] == 'ok' and late:
             case['status'] = f'skipped: --time-limit {args.time_limit:g} s'
         if case['status'] == 'ok':
             try:
-                run_case(case, args, device, dtype)
+                run_case(case, args)
             except Exception as err:  # noqa: BLE001  (e.g. OOM building)
                 case['status'] = f'error: {error_text(err)}'
         done = ', '.join(f"{m} {r.get('ms', 0):.3g}"
                          for m, r in case.get('results', {}).items())
-        print(f'[{i + 1}/{len(cases)}] {label(case)}: '
+        print(f"[{i + 1}/{len(data['cases'])}] {label(case)}: "
               f"{done + ' ms' if done else case['status']}", flush=True)
-        data = dict(meta=meta(args, info, start, impls=IMPLS,
-                              rounds=args.rounds, quick=args.quick,
-                              min_run_time=args.min_run_time), cases=cases)
+        data['meta'] = meta(args, info, impls=IMPLS, rounds=args.rounds,
+                            quick=args.quick, min_run_time=args.min_run_time)
         write(args.out, data)  # partial results survive
-    render(args.out, data, args.tolerance)
+    write(args.out, data, layer_markdown(data, args.tolerance))
+    note = layer_plot(args.out + '.png', data)
+    lines, targets = layer_summary(data['cases'], args.tolerance)
+    print('\n'.join(['', 'Summary'] + lines + [
+        f'  [{status}] {name}: {detail}' for name, status, detail in targets
+    ] + [f'wrote {args.out}.md, .json' + (f' ({note})' if note else
+                                          ', .png')]))
     return 0
 
 

@@ -10,14 +10,12 @@ import argparse
 import math
 import os
 import sys
-import time
 from typing import Any, Dict, Sequence
 
 import torch
 import torch.nn as nn
-from harness import (DTYPES, HERE, Call, add_common_args, autocast,
-                     default_out, error_text, measure, meta, peak_bytes,
-                     prepare, write)
+from harness import (DTYPES, HERE, Call, add_common_args, autocast, measure,
+                     meta, prepare, warm_up, write)
 from report import amp_markdown, model_markdown
 
 from mmdet_odconv import IMPLS, ODConv2d
@@ -59,8 +57,10 @@ def task_call(model: nn.Module, task: str, shape: Sequence[int],
 
 def amp_steps(model: nn.Module, steps: int, shape: Sequence[int],
               dtype: str) -> Dict[str, Any]:
-    """``steps`` SGD steps with AmpOptimWrapper (dynamic loss scale)."""
+    """``steps`` SGD steps with AmpOptimWrapper (dynamic loss scale) in
+    ``dtype``, float16 for float32."""
     from mmengine.optim import AmpOptimWrapper
+    dtype = 'float16' if dtype == 'float32' else dtype
     wrapper = AmpOptimWrapper(dtype=dtype, optimizer=torch.optim.SGD(
         model.parameters(), lr=0.002, momentum=0.9))
     inputs, samples = batch(model, 2, shape, True)
@@ -93,8 +93,6 @@ def main() -> int:
                    help='blocked_autorange seconds per model and round')
     p.add_argument('--quick', action='store_true',
                    help='smoke run: 128x192 images, one short round')
-    p.add_argument('--no-memory', action='store_true',
-                   help='skip the peak-memory pass')
     p.add_argument('--amp-steps', type=int, metavar='N', help='instead of '
                    'timing, train N steps with AmpOptimWrapper in --dtype '
                    '(float16 if float32); CUDA only')
@@ -106,41 +104,29 @@ def main() -> int:
     args.rounds = args.rounds or (1 if args.quick else 3)
     if args.quick:
         args.min_run_time = 0
-    args.out = args.out or default_out(
-        args, 'amp' if args.amp_steps else 'model')
-    info = prepare(args)
-    start, device = time.perf_counter(), torch.device(args.device)
+    info = prepare(args, 'amp' if args.amp_steps else 'model')
     torch.manual_seed(0)
-    models = {}
+    models, data = {}, dict(params={}, results={}, amp={})
     for name in args.models:
-        models[name] = build_detector(
-            os.path.join(os.path.dirname(HERE), CONFIGS[name])).to(device)
-        for m in models[name].modules():  # where the layer takes it
+        model = build_detector(os.path.join(os.path.dirname(HERE),
+                                            CONFIGS[name])).to(args.device)
+        for m in model.modules():  # where the layer takes it
             if isinstance(m, ODConv2d) and args.impl in m.applicable_impls():
                 m.impl = args.impl
-    data: Dict[str, Any] = dict(params={
-        m: sum(p.numel() for p in model.parameters())
-        for m, model in models.items()}, results={}, amp={})
-    for m, model in models.items() if args.amp_steps else ():
-        data['amp'][m] = amp_steps(model, args.amp_steps, args.shape, (
-            'float16' if args.dtype == 'float32' else args.dtype))
-    for task in () if args.amp_steps else ('infer', 'train'):
-        res, calls = data['results'].setdefault(task, {}), {}
-        for name, model in models.items() if task in args.tasks else ():
-            try:
-                calls[name] = task_call(model, task, args.shape,
-                                        DTYPES[args.dtype])
-                calls[name]()  # warm-up
-            except Exception as err:  # noqa: BLE001  (recorded)
-                res[name] = dict(error=error_text(err))
-                calls.pop(name, None)
-        res.update(measure(calls, args.rounds, args.min_run_time))
-        for name, call in calls.items():
-            if not args.no_memory and 'error' not in res[name]:
-                res[name]['peak_bytes'] = peak_bytes(call, device)
-    data['meta'] = meta(args, info, start, shape=args.shape, impl=args.impl,
-                        quick=args.quick, rounds=0 if args.amp_steps else
-                        args.rounds,
+        models[name] = model
+        data['params'][name] = sum(p.numel() for p in model.parameters())
+        if args.amp_steps:
+            data['amp'][name] = amp_steps(model, args.amp_steps, args.shape,
+                                          args.dtype)
+    for task in () if args.amp_steps else args.tasks:
+        calls = {name: task_call(model, task, args.shape, DTYPES[args.dtype])
+                 for name, model in models.items()}
+        res = data['results'][task] = warm_up(calls)
+        res.update(measure(calls, args.rounds, args.min_run_time,
+                           memory=args.device == 'cuda'))
+    data['meta'] = meta(args, info, shape=args.shape, impl=args.impl,
+                        quick=args.quick,
+                        rounds=0 if args.amp_steps else args.rounds,
                         configs={m: CONFIGS[m] for m in models})
     lines = (amp_markdown if args.amp_steps else model_markdown)(data)
     write(args.out, data, lines)

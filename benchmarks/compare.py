@@ -36,6 +36,7 @@ def serve(root: str, conn, threads: int, runtime: bool) -> None:
             continue
         if runtime:
             setup.setup_runtime()
+        break
     conn.send(mmdet_odconv.__file__)
     for c in iter(conn.recv, None):
         c_in, c_out, k, h, w = c['shape']
@@ -77,7 +78,7 @@ def compare(args: argparse.Namespace, base: str) -> list:
             ratios.append((ratio, case))
             rows.append([label(case)] + [f'{t[n]:.3g}' for n in conns] +
                         [f'{ratio:.3f}', f'{spread:.3f}'])
-            print(table([], [rows[-1]])[-1], flush=True)
+            print(table([], rows[-1:])[-1], flush=True)
     finally:
         for conn in conns.values():
             conn.send(None)
@@ -99,7 +100,7 @@ def compare(args: argparse.Namespace, base: str) -> list:
 
 
 def main() -> int:
-    from bench_layer import add_grid_args, grid_defaults
+    from bench_layer import add_grid_args
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--base', required=True, help='the revision to compare')
     p.add_argument('--threads', type=int,
@@ -108,7 +109,6 @@ def main() -> int:
     add_grid_args(p)
     args = p.parse_args()
     args.device = 'cpu'
-    grid_defaults(args)
     if not args.threads:
         import torch
         args.threads = 1 if args.quick else torch.get_num_threads()

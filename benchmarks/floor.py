@@ -11,31 +11,24 @@ benchmarks/README.md for how to read it).
 """
 import argparse
 import sys
-import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-from harness import (Call, Shape, add_common_args, default_out, measure, meta,
-                     module_step, parse_shape, prepare, shape_name, write)
-from reference_odconv import FoldedODConv2d
-from report import floor_markdown
+from bench_layer import run_case
+from harness import (Call, add_common_args, meta, parse_shape, prepare,
+                     write)
+from report import FLOOR_HEAD, floor_markdown, floor_row, table
 
 from mmdet_odconv import ODConv2d
 
-Case = Tuple[Shape, int, int, str]  # shape, batch, kernel_num, mode
-SHAPES_3X3 = [(64, 64, 3, 100, 168), (256, 256, 3, 50, 84),
-              (512, 512, 3, 25, 42), (64, 64, 3, 56, 56),
-              (256, 256, 3, 14, 14)]
+SHAPES_3X3 = ('64x64x3x100x168', '256x256x3x50x84', '512x512x3x25x42',
+              '64x64x3x56x56', '256x256x3x14x14')
 # Where bench_layer.py's targets failed on the 2-core CPU.
-DEFAULT_CASES: List[Case] = (
-    [(s, 1, n, 'eval') for s in SHAPES_3X3 for n in (1, 4)] +
-    [((256, 256, 3, 14, 14), b, 4, m) for b in (2, 8)
-     for m in ('eval', 'train')])
-QUICK_CASES: List[Case] = [((256, 256, 3, 14, 14), 1, 4, 'eval'),
-                           ((256, 256, 3, 14, 14), 2, 4, 'train')]
-STEPS = ('attention', 'kernels', 'conv', 'scale')
+DEFAULT_CASES = ([f'{s}:1:{n}:eval' for s in SHAPES_3X3 for n in (1, 4)] +
+                 [f'256x256x3x14x14:{b}:4:{m}' for b in (2, 8)
+                  for m in ('eval', 'train')])
+QUICK_CASES = ['256x256x3x14x14:1:4:eval', '256x256x3x14x14:2:4:train']
 
 
 def timed(fn: Callable, *inputs: Optional[torch.Tensor], train: bool) -> Call:
@@ -56,9 +49,11 @@ def timed(fn: Callable, *inputs: Optional[torch.Tensor], train: bool) -> Call:
 
 
 def step_calls(layer: ODConv2d, x: torch.Tensor,
-               train: bool) -> Dict[str, Call]:
+               case: Dict[str, Any]) -> Dict[str, Call]:
     """One call per step the layer takes on ``x``."""
+    train = case['mode'] == 'train'
     batch, chunk = x.size(0), layer.batch_chunk(x) if x.size(0) > 1 else 1
+    case['chunked'] = chunk < batch
     with torch.no_grad():
         att = layer.attention(x)
         fold = layer.folds_attention(x)
@@ -90,45 +85,18 @@ def step_calls(layer: ODConv2d, x: torch.Tensor,
     return calls
 
 
-def run_case(case: Case, args: argparse.Namespace) -> Dict[str, Any]:
-    (c_in, c_out, k, h, w), batch, n, mode = case
-    device = torch.device(args.device)
-    torch.manual_seed(0)
-    ours = ODConv2d(c_in, c_out, k, padding=k // 2, kernel_num=n).to(device)
-    mods = dict(static=nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=False),
-                ours=ours, reference=FoldedODConv2d.from_odconv(ours))
-    x = torch.randn(batch, c_in, h, w, device=device)
-    calls = {m: module_step(mod.to(device), x, mode)
-             for m, mod in mods.items()}
-    calls.update(step_calls(ours, x, mode == 'train'))
-    for call in calls.values():
-        call()  # warm-up
-    res = measure(calls, args.rounds, args.min_run_time)
-    t = {m: r['ms'] for m, r in res.items()}
-    t['floor'] = sum(t.get(s, 0.0) for s in STEPS)
-    return dict(shape=[c_in, c_out, k, h, w], batch=batch, kernel_num=n,
-                mode=mode, auto_impl=ours.choose_impl(batch), results=res,
-                floor_ms=t['floor'],
-                chunked=batch > 1 and ours.batch_chunk(x) < batch, ratios={
-                    f'{a}/{b}': t[a] / t[b]
-                    for a, b in (('ours', 'static'), ('floor', 'static'),
-                                 ('conv', 'static'), ('ours', 'reference'),
-                                 ('floor', 'reference'),
-                                 ('reference', 'static'))})
-
-
-def parse_case(text: str) -> Case:
-    try:
-        shape, batch, n, mode = text.split(':')
-        assert mode in ('eval', 'train')
-        return parse_shape(shape), int(batch), int(n), mode
-    except (ValueError, AssertionError, argparse.ArgumentTypeError):
+def parse_case(text: str) -> Dict[str, Any]:
+    parts = text.split(':')
+    if (len(parts) != 4 or parts[3] not in ('eval', 'train') or
+            not (parts[1] + parts[2]).isdigit()):
         raise argparse.ArgumentTypeError(
             f'a case is CinxCoutxKxHxW:B:N:MODE, e.g. 256x256x3x14x14:1:4:'
             f'eval, not {text!r}')
+    return dict(shape=list(parse_shape(parts[0])), batch=int(parts[1]),
+                kernel_num=int(parts[2]), mode=parts[3])
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_common_args(p, dtype=False)
     p.add_argument('--cases', nargs='+', type=parse_case,
@@ -139,22 +107,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help='seconds of blocked_autorange per step and round')
     p.add_argument('--quick', action='store_true',
                    help='two small cases, short timing (a smoke run)')
-    args = p.parse_args(argv)
-    args.out = args.out or default_out(args, 'floor')
+    p.set_defaults(dtype='float32', impls=False)  # as bench_layer.py's
+    args = p.parse_args()
     if args.quick:
         args.rounds, args.min_run_time = 2, 0.05
-    info = prepare(args)
-    start = time.perf_counter()
-    results = []
-    for case in args.cases or (QUICK_CASES if args.quick else DEFAULT_CASES):
-        res = run_case(case, args)
-        print(f'{shape_name(case[0])} B={case[1]} n={case[2]} {case[3]}: ' +
-              ', '.join(f'{k} {v:.2f}' for k, v in res['ratios'].items()),
-              flush=True)
-        results.append(res)
-    data = dict(meta=meta(args, info, start, rounds=args.rounds),
-                cases=results)
-    write(args.out, data, floor_markdown(data, STEPS))
+    info = prepare(args, 'floor')
+    print('\n'.join(table(FLOOR_HEAD, [])), flush=True)
+    cases = args.cases or [parse_case(c) for c in (
+        QUICK_CASES if args.quick else DEFAULT_CASES)]
+    for case in cases:
+        run_case(case, args, step_calls)
+        print(table([], [floor_row(case)])[-1], flush=True)
+    data = dict(meta=meta(args, info, rounds=args.rounds, quick=args.quick),
+                cases=cases)
+    write(args.out, data, floor_markdown(data))
     print(f'wrote {args.out}.md and {args.out}.json')
     return 0
 

@@ -6,9 +6,7 @@ Timing is ``torch.utils.benchmark``'s: each method gets one
 into one ``Measurement``. The machine comes from ``torch.utils.collect_env``.
 """
 import argparse
-import contextlib
 import datetime
-import itertools
 import json
 import os
 import platform
@@ -26,6 +24,7 @@ from torch.utils.benchmark import Measurement, Timer
 # mmengine imports pkg_resources, which warns with new setuptools.
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 HERE = os.path.dirname(os.path.abspath(__file__))
+START = time.perf_counter()
 DTYPES = dict(float32=torch.float32, bfloat16=torch.bfloat16,
               float16=torch.float16)
 Shape = Tuple[int, int, int, int, int]  # C_in, C_out, k, H, W
@@ -59,65 +58,47 @@ def add_common_args(p: argparse.ArgumentParser, dtype: bool = True) -> None:
                    'results/{cpu,gpu}_<kind>[_bf16|_fp16][_quick])')
 
 
-def default_out(args: argparse.Namespace, kind: str) -> str:
-    dtype = dict(bfloat16='_bf16', float16='_fp16').get(
-        getattr(args, 'dtype', ''), '')
-    quick = '_quick' if getattr(args, 'quick', False) else ''
-    device = 'gpu' if args.device == 'cuda' else 'cpu'
-    return os.path.join(HERE, 'results', f'{device}_{kind}{dtype}{quick}')
-
-
-def prepare(args: argparse.Namespace) -> Dict[str, Any]:
-    """Set threads and the runtime setup (for every method alike); return
-    and print the machine description."""
+def prepare(args: argparse.Namespace, kind: str) -> Dict[str, Any]:
+    """Set threads, the runtime setup (for every method alike) and the
+    default ``--out``; print and return the machine and load average."""
     if args.device == 'cuda' and not torch.cuda.is_available():
         sys.exit('--device cuda: CUDA is not available to this torch')
-    if getattr(args, 'quick', False) and not args.threads:
-        args.threads = 1  # a smoke run, robust on a shared, busy machine
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    quick = getattr(args, 'quick', False)
+    dtype = dict(bfloat16='_bf16', float16='_fp16').get(
+        getattr(args, 'dtype', ''), '')
+    device = 'gpu' if args.device == 'cuda' else 'cpu'
+    args.out = args.out or os.path.join(
+        HERE, 'results', f"{device}_{kind}{dtype}{'_quick' * quick}")
+    if args.threads or quick:
+        torch.set_num_threads(args.threads or 1)  # --quick: robust when busy
     runtime = 'none (--no-runtime-setup)'
     if not args.no_runtime_setup:
-        from mmdet_odconv.utils.runtime import (flush_denormals,
-                                                tune_cpu_allocator)
+        from mmdet_odconv.workbench.runtime import (flush_denormals,
+                                                    tune_cpu_allocator)
         flush_denormals()
         runtime = 'denormals flushed, ' + (
             'glibc mmap/trim thresholds 32/128 MiB' if tune_cpu_allocator()
             else 'allocator untouched (not glibc, or the user chose one)')
     from torch.utils.collect_env import get_env_info
     env = get_env_info()
-    cpu = re.search(r'Model name:\s*(.+)', getattr(env, 'cpu_info', '') or '')
-    info = dict(torch=env.torch_version, python=platform.python_version(),
-                os=env.os, cores=os.cpu_count(), runtime=runtime,
-                cpu=cpu.group(1).strip() if cpu else platform.processor(),
-                usable_cores=len(os.sched_getaffinity(0)),
-                threads=torch.get_num_threads(), loadavg_start=loadavg())
+    cpu = re.search(r'Model name:\s*(.+)', env.cpu_info or '')
+    machine = (
+        f'{cpu.group(1).strip() if cpu else platform.processor()}, '
+        f'{len(os.sched_getaffinity(0))} usable of {os.cpu_count()} cores; '
+        f'torch {env.torch_version} ({env.os}), {torch.get_num_threads()} '
+        f'threads; runtime: {runtime}')
     if args.device == 'cuda':
-        info.update(gpu=torch.cuda.get_device_name(), cuda=torch.version.cuda,
-                    cudnn=torch.backends.cudnn.version(),
-                    cudnn_tf32=torch.backends.cudnn.allow_tf32,
-                    matmul_tf32=torch.backends.cuda.matmul.allow_tf32)
-    print(machine_line(info), flush=True)
-    if info['loadavg_start'][0] >= 1:
-        print(f"WARNING: load average {info['loadavg_start'][0]}: other "
+        machine = (
+            f'{torch.cuda.get_device_name()} (CUDA {torch.version.cuda}, '
+            f'cuDNN {torch.backends.cudnn.version()}, cudnn.allow_tf32='
+            f'{torch.backends.cudnn.allow_tf32}, matmul.allow_tf32='
+            f'{torch.backends.cuda.matmul.allow_tf32}); {machine}')
+    print(machine, flush=True)
+    if os.getloadavg()[0] >= 1:
+        print(f'WARNING: load average {os.getloadavg()[0]:.2f}: other '
               'processes compete for the CPU, timings will be noisy (prefer '
               'an idle machine, or --threads 1)', flush=True)
-    return info
-
-
-def loadavg() -> List[float]:
-    return [round(v, 2) for v in os.getloadavg()]
-
-
-def machine_line(info: Dict[str, Any]) -> str:
-    cores = info['cores']
-    if info['usable_cores'] != cores:
-        cores = f"{info['usable_cores']} usable of {cores}"
-    gpu = ('{gpu} (CUDA {cuda}, cuDNN {cudnn}, cudnn.allow_tf32={cudnn_tf32}'
-           ', matmul.allow_tf32={matmul_tf32}); '.format(**info)
-           if 'gpu' in info else '')
-    return (f"{gpu}{info['cpu']}, {cores} cores; torch {info['torch']}, "
-            f"{info['threads']} threads; runtime: {info['runtime']}")
+    return dict(machine=machine, loadavg_start=loadavg())
 
 
 def autocast(device: torch.device, dtype: torch.dtype):
@@ -148,28 +129,41 @@ def module_step(module: nn.Module, x: torch.Tensor, mode: str,
 
 
 def error_text(err: BaseException) -> str:
+    """The error in one line; frees CUDA's cached blocks (after an OOM)."""
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
-    oom = isinstance(err, (MemoryError, torch.cuda.OutOfMemoryError))
-    return (f"{'out of memory' if oom else type(err).__name__}: "
-            f"{(str(err).splitlines() or [''])[0][:160]}")
+    return f"{type(err).__name__}: {(str(err).splitlines() or [''])[0][:160]}"
 
 
-def measure(calls: Dict[Any, Call], rounds: int,
-            min_run_time: float) -> Dict[Any, Dict[str, Any]]:
+def warm_up(calls: Dict[Any, Call]) -> Dict[Any, Dict[str, Any]]:
+    """Call each once; a call that fails leaves ``calls`` and its error
+    is returned."""
+    errors = {}
+    for k, call in list(calls.items()):
+        try:
+            call()
+        except Exception as err:  # noqa: BLE001  (recorded)
+            errors[k] = dict(error=error_text(err))
+            del calls[k]
+    return errors
+
+
+def measure(calls: Dict[Any, Call], rounds: int, min_run_time: float,
+            memory: bool = False) -> Dict[Any, Dict[str, Any]]:
     """``rounds`` interleaved rounds of ``blocked_autorange`` per call,
-    merged: ``ms`` (median), ``iqr_ms``, ``runs`` (blocks), or ``error``."""
-    timers = {k: Timer('fn()', globals=dict(fn=fn), label=str(k),
-                       num_threads=torch.get_num_threads())
-              for k, fn in calls.items()}
-    got: Dict[Any, List[Measurement]] = {k: [] for k in calls}
+    merged: ``ms`` (median), ``iqr_ms``, ``runs`` (blocks), or ``error``;
+    with ``memory`` also ``peak_bytes``, CUDA's peak during one more call
+    above the memory allocated before it."""
     out: Dict[Any, Dict[str, Any]] = {k: {} for k in calls}
+    got: Dict[Any, List[Measurement]] = {k: [] for k in calls}
     keys = list(calls)
-    for r in range(rounds):
+    for r in range(rounds if keys else 0):
         for k in keys[r % len(keys):] + keys[:r % len(keys)]:
+            timer = Timer('fn()', globals=dict(fn=calls[k]), label=str(k),
+                          num_threads=torch.get_num_threads())
             try:
                 if 'error' not in out[k]:
-                    got[k].append(timers[k].blocked_autorange(
+                    got[k].append(timer.blocked_autorange(
                         min_run_time=min_run_time))
             except Exception as err:  # noqa: BLE001  (recorded)
                 out[k]['error'] = error_text(err)
@@ -178,51 +172,28 @@ def measure(calls: Dict[Any, Call], rounds: int,
             m = Measurement.merge(ms)[0]
             out[k].update(ms=m.median * 1e3, iqr_ms=m.iqr * 1e3,
                           runs=len(m.times))
+        if memory and 'error' not in out[k]:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            base = torch.cuda.memory_allocated()
+            calls[k]()
+            torch.cuda.synchronize()
+            out[k]['peak_bytes'] = torch.cuda.max_memory_allocated() - base
     return out
 
 
-def peak_bytes(call: Call, device: torch.device) -> int:
-    """Peak memory of one call above its start: CUDA's max allocated; on
-    the CPU, the running sum of ``torch.profiler``'s memory events."""
-    if device.type == 'cuda':
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated()
-        call()
-        torch.cuda.synchronize()
-        return torch.cuda.max_memory_allocated() - base
-    from torch.profiler import ProfilerActivity, profile
-    with quiet_stderr(), profile(activities=[ProfilerActivity.CPU],
-                                 profile_memory=True) as prof:
-        call()
-    events = sorted((e.start_ns(), e.nbytes())
-                    for e in prof.profiler.kineto_results.events()
-                    if e.name() == '[memory]')
-    return max(itertools.accumulate([0] + [b for _, b in events]))
+def loadavg() -> List[float]:
+    return [round(v, 2) for v in os.getloadavg()]
 
 
-@contextlib.contextmanager
-def quiet_stderr():
-    """Descriptor 2 to /dev/null: Kineto logs from C++ per profile."""
-    sys.stderr.flush()
-    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
-
-
-def meta(args: argparse.Namespace, info: Dict[str, Any], start: float,
+def meta(args: argparse.Namespace, info: Dict[str, Any],
          **extra: Any) -> Dict[str, Any]:
     """The run's header: command, date, wall time, machine, options."""
     argv = getattr(sys, 'orig_argv', None) or ['python'] + sys.argv
-    return dict(command=shlex.join(argv), wall_s=time.perf_counter() - start,
+    return dict(command=shlex.join(argv), wall_s=time.perf_counter() - START,
                 date=datetime.datetime.now().isoformat(timespec='seconds'),
                 device=args.device, dtype=getattr(args, 'dtype', 'float32'),
-                machine=dict(info, loadavg_end=loadavg()), **extra)
+                loadavg_end=loadavg(), **info, **extra)
 
 
 def write(out: str, data: Dict[str, Any], md: List[str] = None) -> None:

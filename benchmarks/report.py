@@ -1,13 +1,19 @@
 """The benchmarks' markdown tables, tracked targets and plot."""
 import math
+import textwrap
 from typing import Any, Dict, List, Sequence
 
-from harness import machine_line, shape_name
+from harness import shape_name
 
 THREE = ('static', 'ours', 'reference')
 RATIOS = (('ours/static', 'ours', 'static'),
           ('ref/static', 'reference', 'static'),
           ('ours/ref', 'ours', 'reference'))
+MEMORY_NOTE = ('Peak memory (CUDA only): torch.cuda.max_memory_allocated '
+               'during one call minus memory_allocated before it.')
+FLOOR_RATIOS = ('conv/static', 'floor/static', 'ours/static',
+                'floor/reference', 'ours/reference')
+Case = Dict[str, Any]
 
 
 def table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> List[str]:
@@ -17,17 +23,26 @@ def table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> List[str]:
 
 def ms(res: Dict[str, Any]) -> str:
     t = res.get('ms')
-    return ('err' if 'error' in res else '-') if t is None else (
-        f'{t:.3g}' if t < 100 else f'{t:.0f}')
+    if t is None:
+        return 'err' if 'error' in res else '-'
+    return f'{t:.3g}' if t < 100 else f'{t:.0f}'
 
 
 def mb(res: Dict[str, Any]) -> str:
     return f"{res['peak_bytes'] / 2**20:.1f}" if 'peak_bytes' in res else '-'
 
 
+def geomean(values: Sequence[float]) -> float:
+    return math.exp(sum(map(math.log, values)) / len(values))
+
+
+def label(c: Case) -> str:
+    return (f"{shape_name(c['shape'])} B={c['batch']} n={c['kernel_num']} "
+            f"{c['mode']}")
+
+
 def header(title: str, meta: Dict[str, Any], notes: List[str]) -> List[str]:
-    m = meta['machine']
-    if meta['rounds']:
+    if meta.get('rounds'):
         notes = [f"Timing: torch.utils.benchmark, {meta['rounds']} "
                  'interleaved rounds of blocked_autorange per method, '
                  'merged; median per call.'] + notes
@@ -35,20 +50,11 @@ def header(title: str, meta: Dict[str, Any], notes: List[str]) -> List[str]:
         notes = notes + ['`--quick`: a smoke run, not a measurement.']
     return [
         f"# {title} ({meta['device']}, {meta['dtype']})", '',
-        f'- Machine: {machine_line(m)}', f"- Command: `{meta['command']}`",
+        f"- Machine: {meta['machine']}", f"- Command: `{meta['command']}`",
         f"- Date: {meta['date']}; {meta['wall_s']:.0f} s; load average (1, "
-        f"5, 15 min) at start {m['loadavg_start']}, at end "
-        f"{m['loadavg_end']} (other processes make CPU timings noisy)"
+        f"5, 15 min) at start {meta['loadavg_start']}, at end "
+        f"{meta['loadavg_end']} (other processes make CPU timings noisy)"
     ] + [f'- {n}' for n in notes] + ['']
-
-
-def memory_note(meta: Dict[str, Any]) -> str:
-    return 'Peak memory: ' + (
-        'torch.cuda.max_memory_allocated during one call minus '
-        'memory_allocated before it.' if meta['device'] == 'cuda' else
-        "the most bytes PyTorch's CPU allocator holds during one call above "
-        'its start (torch.profiler memory events, transients and parameter '
-        'gradients included; not what oneDNN allocates itself).')
 
 
 def errors(pairs) -> List[str]:
@@ -57,30 +63,21 @@ def errors(pairs) -> List[str]:
 
 
 # ----------------------------------------------------------------- layer
-def ratios(case: Dict[str, Any]) -> Dict[str, float]:
+def ratios(case: Case) -> Dict[str, float]:
     """ours/static, ref/static, ours/ref, ours[impl]/static and peak
     ours/ref, where both sides were measured."""
     res = case.get('results', {})
     t = {m: r['ms'] for m, r in res.items() if 'ms' in r}
-    out = {k: t[a] / t[b] for k, a, b in RATIOS + tuple(
-        (f'{m}/static', m, 'static') for m in res if m.startswith('ours['))
-        if a in t and b in t}
+    pairs = RATIOS + tuple((f'{m}/static', m, 'static') for m in res
+                           if m.startswith('ours['))
+    out = {k: t[a] / t[b] for k, a, b in pairs if a in t and b in t}
     peak = [res.get(m, {}).get('peak_bytes') for m in THREE[1:]]
     if None not in peak and peak[1]:
         out['peak ours/ref'] = peak[0] / peak[1]
     return out
 
 
-def label(c: Dict[str, Any]) -> str:
-    return (f"{shape_name(c['shape'])} B={c['batch']} n={c['kernel_num']} "
-            f"{c['mode']}")
-
-
-def geomean(values: Sequence[float]) -> float:
-    return math.exp(sum(map(math.log, values)) / len(values))
-
-
-def layer_summary(cases: List[Dict[str, Any]], tol: float):
+def layer_summary(cases: List[Case], tol: float):
     """Summary lines, and the targets as (target, PASS/FAIL/n/a, detail)."""
     ok = [(c, ratios(c)) for c in cases if 'results' in c]
 
@@ -106,8 +103,8 @@ def layer_summary(cases: List[Dict[str, Any]], tol: float):
     lines = []
     for n in sorted({c['kernel_num'] for c, _ in ok}):
         gm = {(mode, key): geomean([v for v, _ in got])
-              for mode in ('train', 'eval') for key in ('ours/static',
-                                                        'ref/static')
+              for mode in ('train', 'eval')
+              for key in ('ours/static', 'ref/static')
               for got in [pick(key, kernel_num=n, mode=mode)] if got}
         lines.append(f'geomean vs nn.Conv2d, n={n}: ' + ', '.join(
             f'{mode} {key} {v:.2f}x' for (mode, key), v in gm.items()))
@@ -125,37 +122,35 @@ def layer_summary(cases: List[Dict[str, Any]], tol: float):
     return lines, targets
 
 
-def layer_row(c: Dict[str, Any], extra: List[str], width: int) -> list:
-    row, res, r = [shape_name(c['shape']), c['batch'], c['kernel_num']
-                   ], c.get('results'), ratios(c)
-    if not res:
-        return row + [c['status']] + [''] * (width - 4)
-    return (row + [ms(res.get(m, {})) for m in THREE] +
-            [f'{r[k]:.2f}' if k in r else '-' for k, _, _ in RATIOS] +
-            [c['auto_impl']] + [mb(res.get(m, {})) for m in THREE] +
-            [ms(res[m]) if m in res else 'n/a' for m in extra])
-
-
 def layer_markdown(data: Dict[str, Any], tol: float) -> List[str]:
     meta, cases = data['meta'], data['cases']
-    extra = sorted({m for c in cases for m in c.get('results', {})
-                    if m.startswith('ours[')},
-                   key=lambda m: meta['impls'].index(m[5:-1]))
+    extra = [f'ours[{i}]' for i in meta['impls']
+             if any(f'ours[{i}]' in c.get('results', {}) for c in cases)]
     summary, targets = layer_summary(cases, tol)
     lines = header('ODConv2d layer benchmark', meta, [
         f"min_run_time {meta['min_run_time']} s. eval = forward under "
         'no_grad; train = forward + backward (input requires grad).',
         'ours = ODConv2d(auto), ref = FoldedODConv2d (official '
         'formulation), static = nn.Conv2d; ratios below 1: ours faster.',
-        memory_note(meta)]) + ['## Summary', ''] + [
+        MEMORY_NOTE]) + ['## Summary', ''] + [
             f'- {s}' for s in summary] + [''] + table(
                 ('target', 'status', 'detail'), targets)
     head = ['shape', 'B', 'n', 'static', 'ours', 'ref', 'ours/static',
             'ref/static', 'ours/ref', 'auto impl', 'MB static', 'MB ours',
             'MB ref'] + extra
     for mode, what in (('train', 'forward + backward'), ('eval', 'forward')):
-        rows = [layer_row(c, extra, len(head)) for c in cases
-                if c['mode'] == mode]
+        rows = []
+        for c in (c for c in cases if c['mode'] == mode):
+            res, r = c.get('results'), ratios(c)
+            row = [shape_name(c['shape']), c['batch'], c['kernel_num']]
+            if not res:
+                rows.append(row + [c['status']] + [''] * (len(head) - 4))
+                continue
+            rows.append(
+                row + [ms(res.get(m, {})) for m in THREE] +
+                [f'{r[k]:.2f}' if k in r else '-' for k, _, _ in RATIOS] +
+                [c['auto_impl']] + [mb(res.get(m, {})) for m in THREE] +
+                [ms(res[m]) if m in res else 'n/a' for m in extra])
         if rows:
             lines += ['', f'## {mode} ({what}), ms', ''] + table(head, rows)
     if extra:
@@ -166,7 +161,7 @@ def layer_markdown(data: Dict[str, Any], tol: float) -> List[str]:
 
 def layer_plot(path: str, data: Dict[str, Any]) -> str:
     """Train time / nn.Conv2d of ours (blue) and the reference (orange)
-    per shape and B, a panel per n, log axis; '' or why there is none."""
+    per case, a panel per n, log axis; '' or why there is none."""
     try:
         import matplotlib
         matplotlib.use('Agg')
@@ -175,33 +170,27 @@ def layer_plot(path: str, data: Dict[str, Any]) -> str:
     except ImportError as err:
         return f'no plot: {err}'
     cases = [c for c in data['cases'] if c['mode'] == 'train']
-    shapes = list(dict.fromkeys(tuple(c['shape']) for c in cases))
-    batches = sorted({c['batch'] for c in cases})
-    ns, g = sorted({c['kernel_num'] for c in cases}), len(batches) + 1
+    ns = sorted({c['kernel_num'] for c in cases})
     fig, axes = plt.subplots(len(ns), 1, squeeze=False, figsize=(
-        max(8, 1.7 * len(shapes)), 3.8 * len(ns)))
+        max(8, .35 * len(cases) / len(ns)), 4.5 * len(ns)))
     for ax, n in zip(axes[:, 0], ns):
-        for c in (c for c in cases if c['kernel_num'] == n):
-            x = shapes.index(tuple(c['shape'])) * g + batches.index(c['batch'])
-            for dx, key, color in ((-.2, 'ours/static', 'tab:blue'),
-                                   (.2, 'ref/static', 'tab:orange')):
-                if key in ratios(c):
-                    ax.bar(x + dx, ratios(c)[key] - 1, .4, 1, color=color)
+        got = [c for c in cases if c['kernel_num'] == n]
+        for dx, key, color in ((-.2, 'ours/static', 'tab:blue'),
+                               (.2, 'ref/static', 'tab:orange')):
+            ax.bar([i + dx for i in range(len(got))],
+                   [ratios(c).get(key, 1) - 1 for c in got], .4, 1,
+                   color=color)
         ax.axhline(1, color='k', lw=.8)
         ax.set_yscale('log')
-        for set_formatter in (ax.yaxis.set_major_formatter,
-                              ax.yaxis.set_minor_formatter):
-            set_formatter(FuncFormatter(lambda v, _: f'{v:g}x'))
-        ax.set_xticks([i * g + j for i in range(len(shapes))
-                       for j in range(len(batches))])
-        ax.set_xticklabels([b for _ in shapes for b in batches], fontsize=7)
-        for i, s in enumerate(shapes):
-            ax.text(i * g + (g - 2) / 2, -.14, shape_name(s), fontsize=8,
-                    transform=ax.get_xaxis_transform(), ha='center')
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f'{v:g}x'))
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f'{v:g}x'))
+        ax.set_xticks(range(len(got)), [
+            f"{shape_name(c['shape'])} B={c['batch']}" for c in got],
+            rotation=90, fontsize=7)
         ax.set_ylabel('time / nn.Conv2d (log)')
         ax.set_title(f'train fwd+bwd vs nn.Conv2d, n={n}: ours (blue), '
-                     'reference (orange); ticks: batch size', fontsize=10)
-    fig.suptitle(machine_line(data['meta']['machine']), fontsize=8)
+                     'reference (orange)', fontsize=10)
+    fig.suptitle(textwrap.fill(data['meta']['machine'], 140), fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -216,21 +205,20 @@ def model_markdown(data: Dict[str, Any]) -> List[str]:
         'preprocessed once, untimed.'.format(*meta['shape']),
         'infer: model.predict at batch 1, eval, no_grad. train: model.loss '
         f"+ backward at batch 2, no optimiser step. impl={meta['impl']!r}.",
-        memory_note(meta), 'Configs (no pretrained weights loaded): ' +
+        MEMORY_NOTE, 'Configs (no pretrained weights loaded): ' +
         ', '.join(f'{m}: `{c}`' for m, c in meta['configs'].items())])
-
-    def cells(m: str) -> List[str]:
-        out = []
-        for r, b in ((res[t].get(m, {}), res[t].get('baseline', {}))
-                     for t in ('infer', 'train')):
-            out += [ms(r), f"{r['ms'] / b['ms']:.2f}"
+    rows = []
+    for m, params in data['params'].items():
+        row = [m, f'{params / 1e6:.1f}']
+        for task in ('infer', 'train'):
+            r, b = (res.get(task, {}).get(key, {}) for key in (m, 'baseline'))
+            row += [ms(r), f"{r['ms'] / b['ms']:.2f}"
                     if 'ms' in r and 'ms' in b else '-']
-        return out + [mb(res[t].get(m, {})) for t in ('infer', 'train')]
-
+        rows.append(row + [mb(res.get(t, {}).get(m, {}))
+                           for t in ('infer', 'train')])
     return lines + table(
         ('model', 'params (M)', 'infer B=1 ms', 'x baseline', 'train B=2 ms',
-         'x baseline', 'infer peak MB', 'train peak MB'),
-        [[m, f'{n / 1e6:.1f}'] + cells(m) for m, n in data['params'].items()]
+         'x baseline', 'infer peak MB', 'train peak MB'), rows
     ) + errors((f'{t} {m}', r) for t, rr in res.items() for m, r in rr.items())
 
 
@@ -244,21 +232,31 @@ def amp_markdown(data: Dict[str, Any]) -> List[str]:
         for m, r in data['amp'].items()])
 
 
-def floor_markdown(data: Dict[str, Any], steps: Sequence[str]) -> List[str]:
-    keys = ('conv/static', 'floor/static', 'ours/static', 'floor/reference',
-            'ours/reference')
+FLOOR_HEAD = ('shape', 'B', 'n', 'mode', 'impl', *THREE, 'attention',
+              'kernels', 'conv', 'scale', 'floor', *FLOOR_RATIOS)
+
+
+def floor_row(c: Case) -> list:
+    """A floor.py case: times in ms, the floor (sum of the steps) and
+    its ratios."""
+    res = c['results']
+    t = {m: r['ms'] for m, r in res.items() if 'ms' in r}
+    t['floor'] = sum(t.get(s, 0.0) for s in FLOOR_HEAD[8:12])
+    return [shape_name(c['shape']), c['batch'], c['kernel_num'], c['mode'],
+            c['auto_impl'] + ' (chunked)' * c['chunked']] + [
+        ms(res.get(m, {})) for m in FLOOR_HEAD[5:12]] + [
+        f"{t['floor']:.3g}"] + [
+        f'{t[a] / t[b]:.2f}' if a in t and b in t else '-'
+        for a, b in (k.split('/') for k in FLOOR_RATIOS)]
+
+
+def floor_markdown(data: Dict[str, Any]) -> List[str]:
     return header('ODConv2d cost floor', data['meta'], [
         'Steps (floor.py): attention; kernels (per-sample kernels from the '
         'bank); conv (with ready-made kernels); scale (attentions on '
         'activations, when not folded). floor = their sum, the layer '
         'without glue. train = forward + backward of each.']) + table(
-        ('shape', 'B', 'n', 'mode', 'impl') + THREE + tuple(steps) +
-        ('floor', ) + keys, [[
-            shape_name(c['shape']), c['batch'], c['kernel_num'], c['mode'],
-            c['auto_impl'] + ' (chunked)' * c['chunked']
-        ] + [ms(c['results'].get(m, {})) for m in THREE + tuple(steps)] +
-            [f"{c['floor_ms']:.3g}"] + [f"{c['ratios'][k]:.2f}" for k in keys]
-            for c in data['cases']]) + [
+        FLOOR_HEAD, [floor_row(c) for c in data['cases']]) + [
         '', 'Times in ms. A target on ours/static or ours/reference is out '
         "of reach for these steps where the floor's ratio exceeds it; ours "
         '- floor is the glue (Python, dispatch, allocation).']

@@ -1,16 +1,16 @@
 """Sweep ``ODConv2d.kernel_bytes``: samples per chunk of ``grouped``.
 
 Times ``impl='grouped'`` with ``kernel_bytes`` holding 1, 2, 4, ... samples'
-kernels and the whole batch, interleaved, and prints a markdown table of
+kernels and the whole batch, interleaved, and writes a markdown table of
 the medians and their ratio to the whole batch, to set it for a device.
 """
 import argparse
 import sys
 
 import torch
-from harness import (add_common_args, measure, module_step, parse_shape,
-                     prepare, shape_name)
-from report import table
+from harness import (add_common_args, measure, meta, module_step,
+                     parse_shape, prepare, shape_name, write)
+from report import header, table
 
 from mmdet_odconv import ODConv2d
 
@@ -28,14 +28,13 @@ def main() -> int:
     p.add_argument('--rounds', type=int, default=3)
     p.add_argument('--min-run-time', type=float, default=0.3)
     args = p.parse_args()
-    prepare(args)
+    info = prepare(args, 'kernel_bytes')
     device = torch.device(args.device)
     chunks = sorted({s for s in args.samples if s < args.batch}
                     | {args.batch})
-    print(f'\nB={args.batch}, grouped impl, median ms (ratio to one chunk '
-          f'of {args.batch})\n')
-    print('\n'.join(table(['shape', 'n', 'mode'] +
-                          [f'{c}/chunk' for c in chunks], [])), flush=True)
+    lines = table(['shape', 'n', 'mode'] + [f'{c}/chunk' for c in chunks], [])
+    print('\n'.join(lines), flush=True)
+    cases = []
     for shape in args.shapes:
         c_in, c_out, k, h, w = shape
         for n in args.kernel_nums:
@@ -56,9 +55,16 @@ def main() -> int:
                     call()  # warm-up
                 t = measure(calls, args.rounds, args.min_run_time)
                 t = {c: r['ms'] for c, r in t.items()}
-                print(table([], [[shape_name(shape), n, mode] + [
+                cases.append(dict(shape=shape, kernel_num=n, mode=mode, ms=t))
+                lines += table([], [[shape_name(shape), n, mode] + [
                     f'{t[c]:.3g} ({t[c] / t[args.batch]:.2f})'
-                    for c in chunks]])[-1], flush=True)
+                    for c in chunks]])[-1:]
+                print(lines[-1], flush=True)
+    data = dict(meta=meta(args, info, rounds=args.rounds), cases=cases)
+    write(args.out, data, header('ODConv2d kernel_bytes sweep', data['meta'], [
+        f"B={args.batch}, impl='grouped': median ms per number of samples "
+        f'per chunk (ratio to one chunk of {args.batch}).']) + lines)
+    print(f'wrote {args.out}.md and {args.out}.json')
     return 0
 
 
