@@ -1,8 +1,4 @@
-"""Runtime pieces for MMEngine runners (hooks)."""
-from .hooks import DDPConsistencyHook, ODConvTemperatureHook, RNGStateHook
-from .optim_wrapper import BF16AutocastOptimWrapper
+"""What ODConv adds to MMEngine's training loop."""
+from .hooks import ODConvTemperatureHook
 
-__all__ = [
-    'ODConvTemperatureHook', 'RNGStateHook', 'DDPConsistencyHook',
-    'BF16AutocastOptimWrapper'
-]
+__all__ = ['ODConvTemperatureHook']

@@ -58,7 +58,7 @@ class ODConv2d(nn.Module):
     # Per device type, an upper bound in bytes on the per-sample kernels the
     # ``grouped`` formulation builds at once; larger batches go in chunks of
     # samples (value chosen in benchmarks/README.md). Devices not listed
-    # build the whole batch at once.
+    # build the whole batch at once. Each layer copies it when built.
     kernel_bytes = {'cpu': 24 << 20}
     # Attributes MMCV's ConvModule and other nn.Conv2d users read.
     transposed = False
@@ -92,6 +92,9 @@ class ODConv2d(nn.Module):
                                        self.stride, self.dilation)
         self.groups = groups
         self.kernel_num = kernel_num
+        # an instance copy: torch.compile (dynamo of torch 2.1) cannot read
+        # a class-level dict through the instance
+        self.kernel_bytes = dict(type(self).kernel_bytes)
         self.impl = impl
         self.attention = ODConvAttention(
             in_channels,

@@ -9,10 +9,12 @@ hub. Rather than switching the safety off, we allow exactly those classes,
 and resolve the pickled ``getattr`` to a function that only hands out
 HistoryBuffer's registered statistics methods.
 """
+import functools
 import os
 import os.path as osp
+import pickle
 import pickletools
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 import torch
 
@@ -65,6 +67,56 @@ def register_safe_globals() -> None:
              (history_buffer_getattr, 'builtins.getattr')])
 
 
+def _weights_only_load(path: str, map_location: Any) -> Any:
+    """``torch.load(weights_only=True)`` plus the allow-list; before torch
+    2.4, which cannot extend that list, the same rule through an unpickler
+    of our own."""
+    if hasattr(torch.serialization, 'add_safe_globals'):
+        register_safe_globals()
+        return torch.load(path, map_location=map_location, weights_only=True)
+    return torch.load(
+        path,
+        map_location=map_location,
+        weights_only=False,  # it refuses a pickle_module
+        pickle_module=_RestrictedPickle)
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """Finds only what torch's ``weights_only`` loader and our allow-list
+    allow (torch < 2.4)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        allowed = _legacy_allowed()
+        key = f'{module}.{name}'
+        if key not in allowed:
+            raise pickle.UnpicklingError(
+                f'unsupported global {key} (not a weights-only object)')
+        return allowed[key]
+
+
+class _RestrictedPickle:
+    """The ``pickle_module`` interface ``torch.load`` uses."""
+    Unpickler = _RestrictedUnpickler
+
+    @staticmethod
+    def load(f, **kwargs) -> Any:
+        return _RestrictedUnpickler(f, **kwargs).load()
+
+
+@functools.lru_cache(maxsize=1)
+def _legacy_allowed() -> Dict[str, Any]:
+    import _codecs
+
+    from torch._weights_only_unpickler import _get_allowed_globals
+    allowed = dict(_get_allowed_globals())
+    allowed.update({f'{g.__module__}.{g.__qualname__}': g
+                    for g in _allowed_globals()})
+    allowed['_codecs.encode'] = _codecs.encode  # numpy arrays' bytes
+    allowed['builtins.getattr'] = history_buffer_getattr
+    allowed['__builtin__.getattr'] = history_buffer_getattr
+    return allowed
+
+
 def safe_torch_load(path: str, map_location: Any = 'cpu') -> Any:
     """``torch.load`` restricted to tensors, containers and the allow-list.
 
@@ -80,9 +132,8 @@ def safe_torch_load(path: str, map_location: Any = 'cpu') -> Any:
     if what is not None:
         raise ValueError(f'{path} is not a PyTorch checkpoint: it is {what}. '
                          f'{_REFETCH}')
-    register_safe_globals()
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        return _weights_only_load(path, map_location)
     except Exception as e:  # pickle.UnpicklingError, RuntimeError, ...
         if _is_truncation(path, e):
             raise ValueError(

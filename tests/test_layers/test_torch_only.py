@@ -53,3 +53,15 @@ def test_layer_imports_and_runs_without_the_openmmlab_stack():
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip().endswith('ok')
+
+
+def test_import_loads_no_workbench():
+    """``import mmdet_odconv`` registers the method only: the CPU and test
+    workbench loads where a tool or a config imports it."""
+    code = ('import sys, mmdet_odconv; '
+            'print(sorted(m for m in sys.modules '
+            "if m.startswith('mmdet_odconv.workbench')))")
+    proc = subprocess.run([sys.executable, '-c', code], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip() == '[]'

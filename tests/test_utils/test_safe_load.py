@@ -102,3 +102,50 @@ def test_a_folder_and_a_cut_legacy_checkpoint_are_named(tmp_path):
         safe_torch_load(str(legacy))
     with pytest.raises(FileNotFoundError, match='checkpoint not found'):
         safe_torch_load(str(tmp_path / 'none.pth'))
+
+
+class _SystemPayload:
+
+    def __reduce__(self):
+        return (os.system, ('echo should-not-run', ))
+
+
+@pytest.fixture(params=['allow-list', 'torch<2.4'])
+def load_path(request, monkeypatch):
+    """Run a test through torch's extensible allow-list and through our
+    own unpickler, the path taken on torch < 2.4 (simulated here where
+    torch is newer)."""
+    if request.param == 'torch<2.4':
+        monkeypatch.delattr(torch.serialization, 'add_safe_globals',
+                            raising=False)
+    return request.param
+
+
+def test_mmengine_checkpoint_loads_on_every_torch(tmp_path, load_path):
+    import numpy as np
+    hub = MessageHub.get_instance('safe_load_every_torch')
+    hub.update_scalar('train/loss', 1.5)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.ones(2))], lr=0.1,
+                          momentum=0.9)
+    opt.step()
+    path = tmp_path / 'ckpt.pth'
+    torch.save({'message_hub': hub.state_dict(), 'optimizer': opt.state_dict(),
+                'meta': {'arr': np.arange(3), 'f': np.float64(2.0),
+                         'dtype': np.dtype('float32')},
+                'state_dict': {'w': torch.ones(2, 3)}}, path)
+    ck = safe_torch_load(str(path))
+    assert ck['message_hub']['log_scalars']['train/loss'].current() == 1.5
+    assert ck['meta']['arr'].tolist() == [0, 1, 2]
+    assert ck['meta']['dtype'] == np.dtype('float32')
+    assert torch.equal(ck['state_dict']['w'], torch.ones(2, 3))
+
+
+@pytest.mark.parametrize('payload', [_SystemPayload, _GetattrPayload,
+                                     _HistoryBufferOther])
+def test_code_in_a_checkpoint_is_refused_on_every_torch(tmp_path, capfd,
+                                                        load_path, payload):
+    path = tmp_path / 'evil.pth'
+    torch.save({'x': payload()}, path)
+    with pytest.raises(ValueError, match='could not be loaded'):
+        safe_torch_load(str(path))
+    assert 'should-not-run' not in capfd.readouterr().out
