@@ -5,7 +5,7 @@ root ``MODELS`` registry as ``'ODConv'``, where MMCV's ``build_conv_layer``
 finds it.
 """
 from .attention import ODConvAttention
-from .convert import convert_to_odconv
+from .convert import conv_geometry, convert_to_odconv
 from .formulations import FORMULATIONS, IMPLS
 from .odconv import ODConv2d
 from .temperature import get_temperature, set_temperature
@@ -19,5 +19,6 @@ if MODELS is not None:
 
 __all__ = [
     'ODConv2d', 'ODConvAttention', 'FORMULATIONS', 'IMPLS',
-    'convert_to_odconv', 'set_temperature', 'get_temperature'
+    'convert_to_odconv', 'conv_geometry', 'set_temperature',
+    'get_temperature'
 ]

@@ -85,17 +85,23 @@ def _is_mmcv_conv_wrapper(conv: nn.Module) -> bool:
     return type(conv) is Conv2d
 
 
-def _to_odconv(conv: nn.Conv2d, kernel_num: int, kwargs: dict) -> ODConv2d:
-    new = ODConv2d(
-        conv.in_channels,
-        conv.out_channels,
-        conv.kernel_size,
+def conv_geometry(conv: nn.Module) -> dict:
+    """The constructor arguments of ``nn.Conv2d`` (or ``ODConv2d``) that
+    another conv needs to take ``conv``'s place."""
+    return dict(
+        in_channels=conv.in_channels,
+        out_channels=conv.out_channels,
+        kernel_size=conv.kernel_size,
         stride=conv.stride,
         padding=conv.padding,
         dilation=conv.dilation,
         groups=conv.groups,
-        bias=conv.bias is not None,
-        kernel_num=kernel_num,
+        bias=conv.bias is not None)
+
+
+def _to_odconv(conv: nn.Conv2d, kernel_num: int, kwargs: dict) -> ODConv2d:
+    new = ODConv2d(
+        **conv_geometry(conv), kernel_num=kernel_num,
         **kwargs).to(device=conv.weight.device, dtype=conv.weight.dtype)
     missing, unexpected = new.load_state_dict(conv.state_dict(), strict=False)
     assert not unexpected and all(

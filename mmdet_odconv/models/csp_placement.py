@@ -15,21 +15,13 @@ import torch.nn as nn
 from mmcv.cnn import ConvModule, build_conv_layer
 from mmdet.models.layers import CSPLayer
 
+from ..layers import conv_geometry
 from .odconv_init import ODConvInitMixin
 
 
 def odconv_like(conv: nn.Module, odconv_cfg: dict) -> nn.Module:
     """A freshly initialised ODConv with the geometry of ``conv``."""
-    return build_conv_layer(
-        odconv_cfg,
-        conv.in_channels,
-        conv.out_channels,
-        conv.kernel_size,
-        stride=conv.stride,
-        padding=conv.padding,
-        dilation=conv.dilation,
-        groups=conv.groups,
-        bias=conv.bias is not None)
+    return build_conv_layer(odconv_cfg, **conv_geometry(conv))
 
 
 def place_odconv(module: nn.Module, odconv_cfg: Optional[dict]) -> int:

@@ -5,7 +5,7 @@ from typing import Optional
 import torch.nn as nn
 from mmcv.cnn import build_conv_layer
 
-from ...layers import ODConv2d
+from ...layers import ODConv2d, conv_geometry
 
 
 def odconv_cfg(odconv: Optional[dict]) -> dict:
@@ -32,13 +32,4 @@ def to_static_conv(conv: nn.Module, conv_cfg: Optional[dict]) -> nn.Module:
     """
     if not isinstance(conv, ODConv2d):
         return conv
-    return build_conv_layer(
-        conv_cfg,
-        conv.in_channels,
-        conv.out_channels,
-        conv.kernel_size,
-        stride=conv.stride,
-        padding=conv.padding,
-        dilation=conv.dilation,
-        groups=conv.groups,
-        bias=conv.bias is not None)
+    return build_conv_layer(conv_cfg, **conv_geometry(conv))
