@@ -1,10 +1,8 @@
 """Model benchmark: Faster R-CNN R50-FPN, static vs ODConv 1x vs ODConv 4x.
 
-Times, interleaved, inference (``model.predict`` at batch 1, eval,
-no_grad) and a training step (``model.loss`` + backward at batch 2, no
-optimiser step) of the configs/odconv/ detectors (no pretrained weights) on
-``mmdet.testing.demo_mm_inputs`` images preprocessed once. ``--amp-steps
-N`` instead trains N steps with MMEngine's ``AmpOptimWrapper``.
+Inference (batch 1) and a training step (batch 2, no optimiser step) of the
+configs/odconv/ detectors, interleaved, on demo images; ``--amp-steps N``
+instead trains N steps with MMEngine's ``AmpOptimWrapper``.
 """
 import argparse
 import math
@@ -15,10 +13,9 @@ from typing import Any, Dict, Sequence
 import torch
 import torch.nn as nn
 from harness import (DTYPES, HERE, Call, add_common_args, autocast, measure,
-                     meta, prepare, warm_up, write)
+                     meta, prepare, write)
 from report import amp_markdown, model_markdown
 
-from mmdet_odconv import IMPLS, ODConv2d
 from mmdet_odconv.utils import build_detector
 
 CONFIGS = dict(
@@ -28,7 +25,7 @@ CONFIGS = dict(
 
 
 def batch(model: nn.Module, size: int, shape: Sequence[int], train: bool):
-    """A preprocessed demo batch: inputs and data samples."""
+    """A preprocessed ``mmdet.testing.demo_mm_inputs`` batch."""
     from mmdet.testing import demo_mm_inputs
     data = model.data_preprocessor(demo_mm_inputs(
         batch_size=size, image_shapes=(3, *shape), num_items=[5] * size,
@@ -38,7 +35,8 @@ def batch(model: nn.Module, size: int, shape: Sequence[int], train: bool):
 
 def task_call(model: nn.Module, task: str, shape: Sequence[int],
               dtype: torch.dtype) -> Call:
-    """Inference at B=1 or a training step at B=2."""
+    """``model.predict`` at B=1 under no_grad, or ``model.loss`` and
+    backward at B=2."""
     train = task == 'train'
     inputs, samples = batch(model, 2 if train else 1, shape, train)
     model.train(train)
@@ -60,9 +58,9 @@ def amp_steps(model: nn.Module, steps: int, shape: Sequence[int],
     """``steps`` SGD steps with AmpOptimWrapper (dynamic loss scale) in
     ``dtype``, float16 for float32."""
     from mmengine.optim import AmpOptimWrapper
-    dtype = 'float16' if dtype == 'float32' else dtype
-    wrapper = AmpOptimWrapper(dtype=dtype, optimizer=torch.optim.SGD(
-        model.parameters(), lr=0.002, momentum=0.9))
+    wrapper = AmpOptimWrapper(
+        dtype='float16' if dtype == 'float32' else dtype,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.002, momentum=0.9))
     inputs, samples = batch(model, 2, shape, True)
     model.train()
     loss, scale = [], []
@@ -79,20 +77,12 @@ def amp_steps(model: nn.Module, steps: int, shape: Sequence[int],
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_common_args(p)
+    p.set_defaults(min_run_time=1.0)
     p.add_argument('--shape', nargs=2, type=int, metavar=('H', 'W'),
                    help='image size (default 800 1333 on CUDA, 320 512 on '
                    'CPU, 128 192 with --quick)')
     p.add_argument('--models', nargs='+', choices=list(CONFIGS),
                    default=list(CONFIGS))
-    p.add_argument('--tasks', nargs='+', choices=['infer', 'train'],
-                   default=['infer', 'train'])
-    p.add_argument('--impl', default='auto', choices=IMPLS,
-                   help='force every ODConv2d that takes it')
-    p.add_argument('--rounds', type=int, help='default 3, 1 with --quick')
-    p.add_argument('--min-run-time', type=float, default=1.0,
-                   help='blocked_autorange seconds per model and round')
-    p.add_argument('--quick', action='store_true',
-                   help='smoke run: 128x192 images, one short round')
     p.add_argument('--amp-steps', type=int, metavar='N', help='instead of '
                    'timing, train N steps with AmpOptimWrapper in --dtype '
                    '(float16 if float32); CUDA only')
@@ -101,35 +91,26 @@ def main() -> int:
         p.error('--amp-steps needs --device cuda (AmpOptimWrapper needs it)')
     args.shape = args.shape or ([128, 192] if args.quick else [
         800, 1333] if args.device == 'cuda' else [320, 512])
-    args.rounds = args.rounds or (1 if args.quick else 3)
-    if args.quick:
-        args.min_run_time = 0
     info = prepare(args, 'amp' if args.amp_steps else 'model')
     torch.manual_seed(0)
     models, data = {}, dict(params={}, results={}, amp={})
     for name in args.models:
-        model = build_detector(os.path.join(os.path.dirname(HERE),
-                                            CONFIGS[name])).to(args.device)
-        for m in model.modules():  # where the layer takes it
-            if isinstance(m, ODConv2d) and args.impl in m.applicable_impls():
-                m.impl = args.impl
-        models[name] = model
+        models[name] = model = build_detector(os.path.join(
+            os.path.dirname(HERE), CONFIGS[name])).to(args.device)
         data['params'][name] = sum(p.numel() for p in model.parameters())
         if args.amp_steps:
             data['amp'][name] = amp_steps(model, args.amp_steps, args.shape,
                                           args.dtype)
-    for task in () if args.amp_steps else args.tasks:
+    for task in () if args.amp_steps else ('infer', 'train'):
         calls = {name: task_call(model, task, args.shape, DTYPES[args.dtype])
                  for name, model in models.items()}
-        res = data['results'][task] = warm_up(calls)
-        res.update(measure(calls, args.rounds, args.min_run_time,
-                           memory=args.device == 'cuda'))
-    data['meta'] = meta(args, info, shape=args.shape, impl=args.impl,
-                        quick=args.quick,
+        data['results'][task] = measure(calls, args.rounds, args.min_run_time,
+                                        memory=args.device == 'cuda')
+    data['meta'] = meta(args, info, shape=args.shape,
                         rounds=0 if args.amp_steps else args.rounds,
                         configs={m: CONFIGS[m] for m in models})
     lines = (amp_markdown if args.amp_steps else model_markdown)(data)
-    write(args.out, data, lines)
+    write(args.out, lines)
     print('\n'.join(lines[lines.index('') + 1:]))
     return 0
 

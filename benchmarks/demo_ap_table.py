@@ -1,12 +1,7 @@
-"""Train baseline, ODConv 1x and ODConv 4x on the demo data with the same
-schedule and seed; write their COCO box AP side by side.
+"""Box AP of baseline, ODConv 1x and 4x trained on the demo data with the
+same schedule and seed (``--no-anneal``: without temperature annealing).
 
   .venv/bin/python -m benchmarks.demo_ap_table [--reuse] [--no-anneal]
-
-From the repository root; three ~10 minute trainings on 2 CPU cores.
-``--reuse`` takes a config's finished run (e.g. the one ``make demo``
-trained); ``--no-anneal`` trains the ODConv configs without their
-``ODConvTemperatureHook`` (the ablation, ``demo_ap_no_anneal.md``).
 """
 import argparse
 import os
@@ -43,13 +38,11 @@ def main() -> int:
         suffix, title = '_no-anneal', 'ODConv without temperature annealing'
     rows = {}
     for name, cfg in runs:
-        work_dir = os.path.join(args.work_dir, os.path.basename(cfg)[:-3] +
-                                suffix)
-        rows[name] = read_metrics(work_dir) if args.reuse else None
-        if rows[name] is None:
-            rows[name] = train_and_evaluate(cfg, work_dir, args.data, (
-                NO_ANNEAL if args.no_anneal else None))
-        rows[name].pop('runner', None)
+        work_dir = os.path.join(args.work_dir,
+                                os.path.basename(cfg)[:-3] + suffix)
+        rows[name] = (args.reuse and read_metrics(work_dir)) or (
+            train_and_evaluate(cfg, work_dir, args.data,
+                               NO_ANNEAL if args.no_anneal else None))
         rows[name].setdefault('train_minutes', float('nan'))
     command = ' '.join(['.venv/bin/python -m benchmarks.demo_ap_table'] +
                        ['--no-anneal'] * args.no_anneal)

@@ -1,34 +1,18 @@
 """Floor of ODConv2d's cost: the layer's steps timed one at a time.
 
-Where ``bench_layer.py`` finds a target out of reach, this shows why: it
-times the steps every exact formulation takes (``attention``; ``kernels``,
-the samples' kernels from the bank; ``conv`` with those ready-made kernels,
-batch folded into groups in ``batch_chunk`` chunks; ``scale``, attentions
-on activations when not folded into the kernels), each alone, interleaved
-with the whole layer (impl='auto'), ``nn.Conv2d`` and the official
-formulation. Their sum, the floor, is the layer without glue (see
-benchmarks/README.md for how to read it).
+The steps every exact formulation takes (attention, per-sample kernels,
+conv with ready-made kernels, scaling), interleaved with the whole layer,
+``nn.Conv2d`` and the official formulation; their sum is the floor.
 """
-import argparse
 import sys
 from typing import Any, Callable, Dict, List, Optional
 
 import torch
 import torch.nn.functional as F
-from bench_layer import run_case
-from harness import (Call, add_common_args, meta, parse_shape, prepare,
-                     write)
-from report import FLOOR_HEAD, floor_markdown, floor_row, table
+from bench_layer import SHAPES, main
+from harness import Call
 
 from mmdet_odconv import ODConv2d
-
-SHAPES_3X3 = ('64x64x3x100x168', '256x256x3x50x84', '512x512x3x25x42',
-              '64x64x3x56x56', '256x256x3x14x14')
-# Where bench_layer.py's targets failed on the 2-core CPU.
-DEFAULT_CASES = ([f'{s}:1:{n}:eval' for s in SHAPES_3X3 for n in (1, 4)] +
-                 [f'256x256x3x14x14:{b}:4:{m}' for b in (2, 8)
-                  for m in ('eval', 'train')])
-QUICK_CASES = ['256x256x3x14x14:1:4:eval', '256x256x3x14x14:2:4:train']
 
 
 def timed(fn: Callable, *inputs: Optional[torch.Tensor], train: bool) -> Call:
@@ -85,45 +69,7 @@ def step_calls(layer: ODConv2d, x: torch.Tensor,
     return calls
 
 
-def parse_case(text: str) -> Dict[str, Any]:
-    parts = text.split(':')
-    if (len(parts) != 4 or parts[3] not in ('eval', 'train') or
-            not (parts[1] + parts[2]).isdigit()):
-        raise argparse.ArgumentTypeError(
-            f'a case is CinxCoutxKxHxW:B:N:MODE, e.g. 256x256x3x14x14:1:4:'
-            f'eval, not {text!r}')
-    return dict(shape=list(parse_shape(parts[0])), batch=int(parts[1]),
-                kernel_num=int(parts[2]), mode=parts[3])
-
-
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_common_args(p, dtype=False)
-    p.add_argument('--cases', nargs='+', type=parse_case,
-                   metavar='SHAPE:B:N:MODE', help='e.g. 256x256x3x14x14:1:4:'
-                   "eval (default: where bench_layer.py's targets failed)")
-    p.add_argument('--rounds', type=int, default=5)
-    p.add_argument('--min-run-time', type=float, default=0.3,
-                   help='seconds of blocked_autorange per step and round')
-    p.add_argument('--quick', action='store_true',
-                   help='two small cases, short timing (a smoke run)')
-    p.set_defaults(dtype='float32', impls=False)  # as bench_layer.py's
-    args = p.parse_args()
-    if args.quick:
-        args.rounds, args.min_run_time = 2, 0.05
-    info = prepare(args, 'floor')
-    print('\n'.join(table(FLOOR_HEAD, [])), flush=True)
-    cases = args.cases or [parse_case(c) for c in (
-        QUICK_CASES if args.quick else DEFAULT_CASES)]
-    for case in cases:
-        run_case(case, args, step_calls)
-        print(table([], [floor_row(case)])[-1], flush=True)
-    data = dict(meta=meta(args, info, rounds=args.rounds, quick=args.quick),
-                cases=cases)
-    write(args.out, data, floor_markdown(data))
-    print(f'wrote {args.out}.md and {args.out}.json')
-    return 0
-
-
 if __name__ == '__main__':
-    sys.exit(main())
+    # By default where bench_layer.py's B=1 target failed: 3x3 shapes.
+    sys.exit(main(__doc__, step_calls, shapes=SHAPES[:5], batches=[1],
+                  modes=['eval'], rounds=5))

@@ -1,13 +1,10 @@
-"""What the benchmark scripts share: set-up, timing, memory, output files.
+"""What the benchmark scripts share: options, set-up, timing, output.
 
-Timing is ``torch.utils.benchmark``'s: each method gets one
-``Timer.blocked_autorange`` per round, methods take turns in a few rounds
-(rotated, so that load changes hit all alike) and the rounds are merged
-into one ``Measurement``. The machine comes from ``torch.utils.collect_env``.
+Timing is ``torch.utils.benchmark``'s (``measure``); the machine's
+description comes from ``torch.utils.collect_env``.
 """
 import argparse
 import datetime
-import json
 import os
 import platform
 import re
@@ -32,7 +29,7 @@ Call = Callable[[], None]
 
 
 def parse_shape(text: str) -> Shape:
-    parts = text.replace(',', 'x').split('x')
+    parts = text.split('x')
     if len(parts) != 5 or not all(p.isdigit() for p in parts):
         raise argparse.ArgumentTypeError(
             f'a shape is C_inxC_outxkxHxW, e.g. 64x64x3x56x56, not {text!r}')
@@ -43,12 +40,11 @@ def shape_name(shape: Shape) -> str:
     return '{}x{} k{} {}x{}'.format(*shape)
 
 
-def add_common_args(p: argparse.ArgumentParser, dtype: bool = True) -> None:
+def add_common_args(p: argparse.ArgumentParser) -> None:
     p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
-    if dtype:
-        p.add_argument('--dtype', default='float32', choices=list(DTYPES),
-                       help='other than float32: torch.autocast to it '
-                       '(inputs in that dtype, modules in float32)')
+    p.add_argument('--dtype', default='float32', choices=list(DTYPES),
+                   help='other than float32: torch.autocast to it (inputs '
+                   'in that dtype, modules in float32)')
     p.add_argument('--threads', type=int, help='torch.set_num_threads '
                    "(default: torch's; 1 with --quick)")
     p.add_argument('--no-runtime-setup', action='store_true',
@@ -56,20 +52,27 @@ def add_common_args(p: argparse.ArgumentParser, dtype: bool = True) -> None:
                    'flushed, glibc keeping freed blocks up to 32 MiB)')
     p.add_argument('--out', help='output path without extension (default: '
                    'results/{cpu,gpu}_<kind>[_bf16|_fp16][_quick])')
+    p.add_argument('--rounds', type=int, default=3,
+                   help='interleaved timing rounds (default %(default)s)')
+    p.add_argument('--min-run-time', type=float, default=0.3,
+                   help='seconds of blocked_autorange per method and round '
+                   '(default %(default)s)')
+    p.add_argument('--quick', action='store_true', help='a smoke run: 2 '
+                   'rounds of 0.05 s, 1 thread, smaller default grid/images')
 
 
 def prepare(args: argparse.Namespace, kind: str) -> Dict[str, Any]:
-    """Set threads, the runtime setup (for every method alike) and the
-    default ``--out``; print and return the machine and load average."""
+    """Apply ``--quick``, the threads and the runtime setup (for every
+    method alike), set the default ``--out``; print the machine."""
     if args.device == 'cuda' and not torch.cuda.is_available():
         sys.exit('--device cuda: CUDA is not available to this torch')
-    quick = getattr(args, 'quick', False)
-    dtype = dict(bfloat16='_bf16', float16='_fp16').get(
-        getattr(args, 'dtype', ''), '')
-    device = 'gpu' if args.device == 'cuda' else 'cpu'
-    args.out = args.out or os.path.join(
-        HERE, 'results', f"{device}_{kind}{dtype}{'_quick' * quick}")
-    if args.threads or quick:
+    dtype = dict(bfloat16='_bf16', float16='_fp16').get(args.dtype, '')
+    args.out = args.out or os.path.join(HERE, 'results', (
+        f"{'gpu' if args.device == 'cuda' else 'cpu'}_{kind}{dtype}"
+        f"{'_quick' * args.quick}"))
+    if args.quick:
+        args.rounds, args.min_run_time = 2, 0.05
+    if args.threads or args.quick:
         torch.set_num_threads(args.threads or 1)  # --quick: robust when busy
     runtime = 'none (--no-runtime-setup)'
     if not args.no_runtime_setup:
@@ -98,7 +101,8 @@ def prepare(args: argparse.Namespace, kind: str) -> Dict[str, Any]:
         print(f'WARNING: load average {os.getloadavg()[0]:.2f}: other '
               'processes compete for the CPU, timings will be noisy (prefer '
               'an idle machine, or --threads 1)', flush=True)
-    return dict(machine=machine, loadavg_start=loadavg())
+    return dict(machine=machine,
+                loadavg_start=[round(v, 2) for v in os.getloadavg()])
 
 
 def autocast(device: torch.device, dtype: torch.dtype):
@@ -135,43 +139,30 @@ def error_text(err: BaseException) -> str:
     return f"{type(err).__name__}: {(str(err).splitlines() or [''])[0][:160]}"
 
 
-def warm_up(calls: Dict[Any, Call]) -> Dict[Any, Dict[str, Any]]:
-    """Call each once; a call that fails leaves ``calls`` and its error
-    is returned."""
-    errors = {}
-    for k, call in list(calls.items()):
-        try:
-            call()
-        except Exception as err:  # noqa: BLE001  (recorded)
-            errors[k] = dict(error=error_text(err))
-            del calls[k]
-    return errors
-
-
 def measure(calls: Dict[Any, Call], rounds: int, min_run_time: float,
             memory: bool = False) -> Dict[Any, Dict[str, Any]]:
-    """``rounds`` interleaved rounds of ``blocked_autorange`` per call,
-    merged: ``ms`` (median), ``iqr_ms``, ``runs`` (blocks), or ``error``;
+    """A warm-up call each, then ``rounds`` interleaved rounds of
+    ``blocked_autorange`` per call, merged: ``ms`` (median) or ``error``;
     with ``memory`` also ``peak_bytes``, CUDA's peak during one more call
     above the memory allocated before it."""
     out: Dict[Any, Dict[str, Any]] = {k: {} for k in calls}
     got: Dict[Any, List[Measurement]] = {k: [] for k in calls}
     keys = list(calls)
-    for r in range(rounds if keys else 0):
+    for r in range(-1, rounds if keys else -1):  # -1: the warm-up
         for k in keys[r % len(keys):] + keys[:r % len(keys)]:
             timer = Timer('fn()', globals=dict(fn=calls[k]), label=str(k),
                           num_threads=torch.get_num_threads())
             try:
-                if 'error' not in out[k]:
+                if r < 0:
+                    calls[k]()
+                elif 'error' not in out[k]:
                     got[k].append(timer.blocked_autorange(
                         min_run_time=min_run_time))
             except Exception as err:  # noqa: BLE001  (recorded)
                 out[k]['error'] = error_text(err)
     for k, ms in got.items():
         if ms and 'error' not in out[k]:
-            m = Measurement.merge(ms)[0]
-            out[k].update(ms=m.median * 1e3, iqr_ms=m.iqr * 1e3,
-                          runs=len(m.times))
+            out[k]['ms'] = Measurement.merge(ms)[0].median * 1e3
         if memory and 'error' not in out[k]:
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
@@ -182,30 +173,22 @@ def measure(calls: Dict[Any, Call], rounds: int, min_run_time: float,
     return out
 
 
-def loadavg() -> List[float]:
-    return [round(v, 2) for v in os.getloadavg()]
-
-
 def meta(args: argparse.Namespace, info: Dict[str, Any],
          **extra: Any) -> Dict[str, Any]:
-    """The run's header: command, date, wall time, machine, options."""
+    """The run's header: command, date, wall time, machine, options (any
+    of which ``extra`` overrides)."""
     argv = getattr(sys, 'orig_argv', None) or ['python'] + sys.argv
-    return dict(command=shlex.join(argv), wall_s=time.perf_counter() - START,
-                date=datetime.datetime.now().isoformat(timespec='seconds'),
-                device=args.device, dtype=getattr(args, 'dtype', 'float32'),
-                loadavg_end=loadavg(), **info, **extra)
+    return {**dict(
+        command=shlex.join(argv), wall_s=time.perf_counter() - START,
+        date=datetime.datetime.now().isoformat(timespec='seconds'),
+        device=args.device, dtype=args.dtype, rounds=args.rounds,
+        min_run_time=args.min_run_time, quick=args.quick,
+        loadavg_end=[round(v, 2) for v in os.getloadavg()]), **info, **extra}
 
 
-def write(out: str, data: Dict[str, Any], md: List[str] = None) -> None:
-    """``<out>.json`` (a case a line) and ``<out>.md``, each replacing the
-    old file only once written in full."""
+def write(out: str, md: List[str]) -> None:
+    """``<out>.md``, replacing the old file only once written in full."""
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    head = json.dumps({k: v for k, v in data.items() if k != 'cases'})
-    cases = ',\n'.join(json.dumps(c) for c in data.get('cases', []))
-    files = {'.json': f'{head[:-1]}, "cases": [\n{cases}]}}\n'}
-    if md:
-        files['.md'] = '\n'.join(md) + '\n'
-    for ext, text in files.items():
-        with open(out + ext + '.tmp', 'w') as f:
-            f.write(text)
-        os.replace(out + ext + '.tmp', out + ext)
+    with open(out + '.md.tmp', 'w') as f:
+        f.write('\n'.join(md) + '\n')
+    os.replace(out + '.md.tmp', out + '.md')

@@ -1,20 +1,12 @@
 """Reference ODConv: the official code's batch-folded formulation.
 
-``FoldedODConv2d`` computes ODConv as the official implementation
-(https://github.com/OSVAI/ODConv, ``modules/odconv.py``) does: the
-attentions (sigmoid of the channel, filter and spatial heads, softmax over
-the bank for the kernel head, logits divided by the temperature; absent
-heads act as 1) and, per call, ``spatial * kernel * weight`` materialised
-as (B, n, C_out, C_in/g, k, k), summed over the bank and applied by one
-conv with ``groups * B`` groups to ``x * channel``, then scaled by
-``filter``; one 1x1 kernel is a static conv of ``x * channel``. Same state
-dict as ``mmdet_odconv.ODConv2d``. Unlike the official code, one sample in
-training normalises the squeeze with the BN running statistics (as
-``ODConv2d``), so that B=1 can be timed.
-tests/test_benchmarks/test_reference_odconv.py checks it against ``ODConv2d``.
+``FoldedODConv2d`` computes ODConv as https://github.com/OSVAI/ODConv
+(``modules/odconv.py``) does, with the state dict of
+``mmdet_odconv.ODConv2d``; only one sample in training normalises with the
+BN running statistics (as ``ODConv2d``), so that B=1 can be timed.
 """
 import copy
-from typing import Tuple, Union
+from typing import Callable, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -61,25 +53,22 @@ class FoldedAttention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> Tuple[Att, Att, Att, Att]:
         """Channel (B, C_in, 1, 1), filter (B, C_out, 1, 1), spatial
-        (B, 1, 1, 1, k, k) and kernel (B, n, 1, 1, 1, 1) attentions; an
-        absent head gives ``1.0``."""
-        batch = x.size(0)
-        k = self.kernel_size
-        t = self.temperature
+        (B, 1, 1, 1, k, k) and kernel (B, n, 1, 1, 1, 1) attentions: the
+        sigmoid (softmax over the bank for the kernel) of each head's
+        logits over the temperature; an absent head gives ``1.0``."""
+        b, k = x.size(0), self.kernel_size
         s = self.relu(self._norm(self.fc(self.avgpool(x))))
-        channel = torch.sigmoid(self.channel_fc(s).view(batch, -1, 1, 1) / t)
-        filt: Att = 1.0
-        if hasattr(self, 'filter_fc'):
-            filt = torch.sigmoid(self.filter_fc(s).view(batch, -1, 1, 1) / t)
-        spatial: Att = 1.0
-        if hasattr(self, 'spatial_fc'):
-            spatial = torch.sigmoid(
-                self.spatial_fc(s).view(batch, 1, 1, 1, k, k) / t)
-        kernel: Att = 1.0
-        if hasattr(self, 'kernel_fc'):
-            kernel = torch.softmax(
-                self.kernel_fc(s).view(batch, -1, 1, 1, 1, 1) / t, dim=1)
-        return channel, filt, spatial, kernel
+
+        def head(name: str, shape: tuple, act: Callable) -> Att:
+            fc = getattr(self, name, None)
+            return 1.0 if fc is None else act(fc(s).view(shape) /
+                                              self.temperature)
+
+        return (head('channel_fc', (b, -1, 1, 1), torch.sigmoid),
+                head('filter_fc', (b, -1, 1, 1), torch.sigmoid),
+                head('spatial_fc', (b, 1, 1, 1, k, k), torch.sigmoid),
+                head('kernel_fc', (b, -1, 1, 1, 1, 1),
+                     lambda t: torch.softmax(t, dim=1)))
 
 
 class FoldedODConv2d(nn.Module):

@@ -8,11 +8,14 @@ from harness import shape_name
 THREE = ('static', 'ours', 'reference')
 RATIOS = (('ours/static', 'ours', 'static'),
           ('ref/static', 'reference', 'static'),
-          ('ours/ref', 'ours', 'reference'))
+          ('ours/ref', 'ours', 'reference'), ('conv/static', 'conv', 'static'),
+          ('floor/static', 'floor', 'static'),
+          ('floor/ref', 'floor', 'reference'))
 MEMORY_NOTE = ('Peak memory (CUDA only): torch.cuda.max_memory_allocated '
                'during one call minus memory_allocated before it.')
-FLOOR_RATIOS = ('conv/static', 'floor/static', 'ours/static',
-                'floor/reference', 'ours/reference')
+FLOOR_NOTE = ('floor.py: attention, kernels (per-sample), conv (with those '
+              'kernels), scale (when not folded) timed alone; floor = their '
+              'sum; a target is out of reach where the floor exceeds it.')
 Case = Dict[str, Any]
 
 
@@ -22,9 +25,10 @@ def table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> List[str]:
 
 
 def ms(res: Dict[str, Any]) -> str:
+    """A median in ms, or the start of the error."""
     t = res.get('ms')
     if t is None:
-        return 'err' if 'error' in res else '-'
+        return res.get('error', '-')[:60].replace('|', '/')
     return f'{t:.3g}' if t < 100 else f'{t:.0f}'
 
 
@@ -42,11 +46,12 @@ def label(c: Case) -> str:
 
 
 def header(title: str, meta: Dict[str, Any], notes: List[str]) -> List[str]:
-    if meta.get('rounds'):
-        notes = [f"Timing: torch.utils.benchmark, {meta['rounds']} "
-                 'interleaved rounds of blocked_autorange per method, '
-                 'merged; median per call.'] + notes
-    if meta.get('quick'):
+    if meta['rounds']:
+        notes = [f"Timing: torch.utils.benchmark, a warm-up call, then "
+                 f"{meta['rounds']} interleaved rounds of blocked_autorange "
+                 f"({meta['min_run_time']} s) per method, merged; median "
+                 'per call.'] + notes
+    if meta['quick']:
         notes = notes + ['`--quick`: a smoke run, not a measurement.']
     return [
         f"# {title} ({meta['device']}, {meta['dtype']})", '',
@@ -57,28 +62,22 @@ def header(title: str, meta: Dict[str, Any], notes: List[str]) -> List[str]:
     ] + [f'- {n}' for n in notes] + ['']
 
 
-def errors(pairs) -> List[str]:
-    lines = [f"- {name}: {r['error']}" for name, r in pairs if 'error' in r]
-    return ['', '## Errors', ''] + lines if lines else []
-
-
 # ----------------------------------------------------------------- layer
 def ratios(case: Case) -> Dict[str, float]:
-    """ours/static, ref/static, ours/ref, ours[impl]/static and peak
-    ours/ref, where both sides were measured."""
+    """The RATIOS and peak ours/ref, where both sides were measured."""
     res = case.get('results', {})
     t = {m: r['ms'] for m, r in res.items() if 'ms' in r}
-    pairs = RATIOS + tuple((f'{m}/static', m, 'static') for m in res
-                           if m.startswith('ours['))
-    out = {k: t[a] / t[b] for k, a, b in pairs if a in t and b in t}
+    out = {k: t[a] / t[b] for k, a, b in RATIOS if a in t and b in t}
     peak = [res.get(m, {}).get('peak_bytes') for m in THREE[1:]]
     if None not in peak and peak[1]:
         out['peak ours/ref'] = peak[0] / peak[1]
     return out
 
 
-def layer_summary(cases: List[Case], tol: float):
-    """Summary lines, and the targets as (target, PASS/FAIL/n/a, detail)."""
+def layer_summary(cases: List[Case], tol: float = 0.05):
+    """Summary lines, and the targets as (target, PASS/FAIL/n/a, detail);
+    ``tol``: the timing noise allowed where ours should match the reference.
+    """
     ok = [(c, ratios(c)) for c in cases if 'results' in c]
 
     def pick(key: str, **want) -> list:
@@ -114,7 +113,6 @@ def layer_summary(cases: List[Case], tol: float):
                             'PASS' if v <= limit else 'FAIL', f'{v:.2f}x'))
     b1 = [(v, c) for v, c in pick('ours/static', batch=1, mode='eval')
           if c['shape'][2] == 3]
-    lines += [f'B=1 eval ours/static, {label(c)}: {v:.2f}x' for v, c in b1]
     targets += [
         check('B=1 eval ours/static <= 1.15x at every 3x3 shape', b1, 1.15),
         check('train peak memory ours <= reference at every case',
@@ -122,41 +120,41 @@ def layer_summary(cases: List[Case], tol: float):
     return lines, targets
 
 
-def layer_markdown(data: Dict[str, Any], tol: float) -> List[str]:
+def layer_row(c: Case, extra: List[str], keys: List[str]) -> list:
+    row, res, r = [shape_name(c['shape']), c['batch'], c['kernel_num']
+                   ], c.get('results'), ratios(c)
+    if not res:
+        return row + [c['status']]
+    return (row + [ms(res.get(m, {})) for m in THREE] +
+            [f'{r[k]:.2f}' if k in r else '-' for k in keys] +
+            [c['auto_impl'] + ' (chunked)' * c.get('chunked', False)] +
+            [mb(res.get(m, {})) for m in THREE] +
+            [ms(res[m]) if m in res else 'n/a' for m in extra])
+
+
+def layer_markdown(data: Dict[str, Any]) -> List[str]:
     meta, cases = data['meta'], data['cases']
-    extra = [f'ours[{i}]' for i in meta['impls']
-             if any(f'ours[{i}]' in c.get('results', {}) for c in cases)]
-    summary, targets = layer_summary(cases, tol)
+    extra = [m for m in dict.fromkeys(
+        m for c in cases for m in c.get('results', {})) if m not in THREE]
+    keys = [k for k, _, _ in RATIOS if any(k in ratios(c) for c in cases)]
+    summary, targets = layer_summary(cases)
     lines = header('ODConv2d layer benchmark', meta, [
-        f"min_run_time {meta['min_run_time']} s. eval = forward under "
-        'no_grad; train = forward + backward (input requires grad).',
-        'ours = ODConv2d(auto), ref = FoldedODConv2d (official '
-        'formulation), static = nn.Conv2d; ratios below 1: ours faster.',
-        MEMORY_NOTE]) + ['## Summary', ''] + [
+        'eval = forward under no_grad; train = forward + backward (input '
+        'requires grad). ours = ODConv2d(auto), ref = FoldedODConv2d '
+        '(official formulation), static = nn.Conv2d; ratios below 1: ours '
+        'faster; ours[impl]: formulations forced (n/a: the layer refuses).',
+        MEMORY_NOTE] + [FLOOR_NOTE] * ('floor' in extra)) + [
+            '## Summary', ''] + [
             f'- {s}' for s in summary] + [''] + table(
                 ('target', 'status', 'detail'), targets)
-    head = ['shape', 'B', 'n', 'static', 'ours', 'ref', 'ours/static',
-            'ref/static', 'ours/ref', 'auto impl', 'MB static', 'MB ours',
-            'MB ref'] + extra
+    head = ('shape', 'B', 'n', *THREE, *keys, 'auto impl', 'MB static',
+            'MB ours', 'MB ref', *extra)
     for mode, what in (('train', 'forward + backward'), ('eval', 'forward')):
-        rows = []
-        for c in (c for c in cases if c['mode'] == mode):
-            res, r = c.get('results'), ratios(c)
-            row = [shape_name(c['shape']), c['batch'], c['kernel_num']]
-            if not res:
-                rows.append(row + [c['status']] + [''] * (len(head) - 4))
-                continue
-            rows.append(
-                row + [ms(res.get(m, {})) for m in THREE] +
-                [f'{r[k]:.2f}' if k in r else '-' for k, _, _ in RATIOS] +
-                [c['auto_impl']] + [mb(res.get(m, {})) for m in THREE] +
-                [ms(res[m]) if m in res else 'n/a' for m in extra])
+        rows = [layer_row(c, extra, keys) for c in cases
+                if c['mode'] == mode]
         if rows:
             lines += ['', f'## {mode} ({what}), ms', ''] + table(head, rows)
-    if extra:
-        lines += ['', 'Formulations forced: ms; n/a where the layer refuses.']
-    return lines + errors((f'{label(c)} {m}', r) for c in cases
-                          for m, r in c.get('results', {}).items())
+    return lines
 
 
 def layer_plot(path: str, data: Dict[str, Any]) -> str:
@@ -170,6 +168,8 @@ def layer_plot(path: str, data: Dict[str, Any]) -> str:
     except ImportError as err:
         return f'no plot: {err}'
     cases = [c for c in data['cases'] if c['mode'] == 'train']
+    if not cases:
+        return 'no plot: no train cases'
     ns = sorted({c['kernel_num'] for c in cases})
     fig, axes = plt.subplots(len(ns), 1, squeeze=False, figsize=(
         max(8, .35 * len(cases) / len(ns)), 4.5 * len(ns)))
@@ -200,13 +200,6 @@ def layer_plot(path: str, data: Dict[str, Any]) -> str:
 # ------------------------------------------------------- model, amp, floor
 def model_markdown(data: Dict[str, Any]) -> List[str]:
     meta, res = data['meta'], data['results']
-    lines = header('Faster R-CNN R50-FPN benchmark', meta, [
-        'Images: {}x{} mmdet.testing.demo_mm_inputs (5 boxes each), '
-        'preprocessed once, untimed.'.format(*meta['shape']),
-        'infer: model.predict at batch 1, eval, no_grad. train: model.loss '
-        f"+ backward at batch 2, no optimiser step. impl={meta['impl']!r}.",
-        MEMORY_NOTE, 'Configs (no pretrained weights loaded): ' +
-        ', '.join(f'{m}: `{c}`' for m, c in meta['configs'].items())])
     rows = []
     for m, params in data['params'].items():
         row = [m, f'{params / 1e6:.1f}']
@@ -216,10 +209,16 @@ def model_markdown(data: Dict[str, Any]) -> List[str]:
                     if 'ms' in r and 'ms' in b else '-']
         rows.append(row + [mb(res.get(t, {}).get(m, {}))
                            for t in ('infer', 'train')])
-    return lines + table(
-        ('model', 'params (M)', 'infer B=1 ms', 'x baseline', 'train B=2 ms',
-         'x baseline', 'infer peak MB', 'train peak MB'), rows
-    ) + errors((f'{t} {m}', r) for t, rr in res.items() for m, r in rr.items())
+    return header('Faster R-CNN R50-FPN benchmark', meta, [
+        'Images: {}x{} mmdet.testing.demo_mm_inputs (5 boxes each), '
+        'preprocessed once, untimed.'.format(*meta['shape']),
+        'infer: model.predict at batch 1, eval, no_grad. train: model.loss '
+        '+ backward at batch 2, no optimiser step.',
+        MEMORY_NOTE, 'Configs (no pretrained weights loaded): ' +
+        ', '.join(f'{m}: `{c}`' for m, c in meta['configs'].items())
+    ]) + table(('model', 'params (M)', 'infer B=1 ms', 'x baseline',
+                'train B=2 ms', 'x baseline', 'infer peak MB',
+                'train peak MB'), rows)
 
 
 def amp_markdown(data: Dict[str, Any]) -> List[str]:
@@ -230,33 +229,3 @@ def amp_markdown(data: Dict[str, Any]) -> List[str]:
         [m, r['finite'], r['stable'], ' '.join(f'{v:.3g}' for v in r['loss']),
          ' '.join(f'{v:g}' for v in r['scale'])]
         for m, r in data['amp'].items()])
-
-
-FLOOR_HEAD = ('shape', 'B', 'n', 'mode', 'impl', *THREE, 'attention',
-              'kernels', 'conv', 'scale', 'floor', *FLOOR_RATIOS)
-
-
-def floor_row(c: Case) -> list:
-    """A floor.py case: times in ms, the floor (sum of the steps) and
-    its ratios."""
-    res = c['results']
-    t = {m: r['ms'] for m, r in res.items() if 'ms' in r}
-    t['floor'] = sum(t.get(s, 0.0) for s in FLOOR_HEAD[8:12])
-    return [shape_name(c['shape']), c['batch'], c['kernel_num'], c['mode'],
-            c['auto_impl'] + ' (chunked)' * c['chunked']] + [
-        ms(res.get(m, {})) for m in FLOOR_HEAD[5:12]] + [
-        f"{t['floor']:.3g}"] + [
-        f'{t[a] / t[b]:.2f}' if a in t and b in t else '-'
-        for a, b in (k.split('/') for k in FLOOR_RATIOS)]
-
-
-def floor_markdown(data: Dict[str, Any]) -> List[str]:
-    return header('ODConv2d cost floor', data['meta'], [
-        'Steps (floor.py): attention; kernels (per-sample kernels from the '
-        'bank); conv (with ready-made kernels); scale (attentions on '
-        'activations, when not folded). floor = their sum, the layer '
-        'without glue. train = forward + backward of each.']) + table(
-        FLOOR_HEAD, [floor_row(c) for c in data['cases']]) + [
-        '', 'Times in ms. A target on ours/static or ours/reference is out '
-        "of reach for these steps where the floor's ratio exceeds it; ours "
-        '- floor is the glue (Python, dispatch, allocation).']
