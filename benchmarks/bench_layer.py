@@ -29,7 +29,7 @@ QUICK_SHAPES = [(64, 64, 3, 56, 56), (1024, 256, 1, 50, 84)]
 
 
 def add_grid_args(p: argparse.ArgumentParser) -> None:
-    """The cases and the timing (shared with compare.py)."""
+    """The grid of cases (shared with floor.py and compare.py)."""
     p.add_argument('--shapes', nargs='+', type=parse_shape,
                    help='C_inxC_outxkxHxW, e.g. 64x64x3x56x56 (default: '
                    f'{len(SHAPES)} detection shapes; --quick {QUICK_SHAPES})')

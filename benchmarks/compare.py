@@ -12,7 +12,8 @@ import sys
 import tempfile
 
 import torch
-from harness import DTYPES, add_common_args, meta, prepare, write
+from harness import (DTYPES, add_common_args, error_text, measure, meta,
+                     module_step, prepare, write)
 from report import geomean, header, label, table
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -21,8 +22,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def serve(root: str, conn, threads: int, runtime: bool) -> None:
     """Worker: import ``mmdet_odconv`` from ``root``, answer cases."""
     sys.path.insert(0, root)  # this revision's package before the installed
-    from harness import error_text, measure, module_step
-
     import mmdet_odconv
     torch.set_num_threads(threads)
     if runtime:  # where each revision keeps it
