@@ -9,6 +9,7 @@ hub. Rather than switching the safety off, we allow exactly those classes,
 and resolve the pickled ``getattr`` to a function that only hands out
 HistoryBuffer's registered statistics methods.
 """
+import collections
 import functools
 import os
 import os.path as osp
@@ -111,7 +112,16 @@ def _legacy_allowed() -> Dict[str, Any]:
     allowed = dict(_get_allowed_globals())
     allowed.update({f'{g.__module__}.{g.__qualname__}': g
                     for g in _allowed_globals()})
-    allowed['_codecs.encode'] = _codecs.encode  # numpy arrays' bytes
+    # what torch >= 2.4 also allows: numpy arrays' bytes, and the
+    # containers of optimizer and scheduler states (MultiStepLR's
+    # milestones are a Counter)
+    allowed.update({
+        '_codecs.encode': _codecs.encode,
+        'collections.Counter': collections.Counter,
+        'builtins.set': set,
+        'builtins.complex': complex,
+        'builtins.bytearray': bytearray
+    })
     allowed['builtins.getattr'] = history_buffer_getattr
     allowed['__builtin__.getattr'] = history_buffer_getattr
     return allowed

@@ -128,8 +128,10 @@ def test_mmengine_checkpoint_loads_on_every_torch(tmp_path, load_path):
     opt = torch.optim.SGD([torch.nn.Parameter(torch.ones(2))], lr=0.1,
                           momentum=0.9)
     opt.step()
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, [2, 4])  # a Counter
     path = tmp_path / 'ckpt.pth'
     torch.save({'message_hub': hub.state_dict(), 'optimizer': opt.state_dict(),
+                'param_schedulers': [sched.state_dict()],
                 'meta': {'arr': np.arange(3), 'f': np.float64(2.0),
                          'dtype': np.dtype('float32')},
                 'state_dict': {'w': torch.ones(2, 3)}}, path)
@@ -138,6 +140,7 @@ def test_mmengine_checkpoint_loads_on_every_torch(tmp_path, load_path):
     assert ck['meta']['arr'].tolist() == [0, 1, 2]
     assert ck['meta']['dtype'] == np.dtype('float32')
     assert torch.equal(ck['state_dict']['w'], torch.ones(2, 3))
+    assert ck['param_schedulers'][0]['milestones'] == {2: 1, 4: 1}
 
 
 @pytest.mark.parametrize('payload', [_SystemPayload, _GetattrPayload,
