@@ -16,6 +16,7 @@ from mmcv.cnn import ConvModule, build_conv_layer
 from mmdet.models.layers import CSPLayer
 
 from ..layers import conv_geometry
+from .backbones import placement
 from .odconv_init import ODConvInitMixin
 
 
@@ -60,6 +61,14 @@ class ODConvCSPStagesMixin(ODConvInitMixin):
     and then ``'stage1'``, ``'stage2'``, ...; the stem stays static. Comes
     before the backbone class in the bases.
     """
+
+    def __init__(self,
+                 odconv: Optional[dict] = dict(kernel_num=4),
+                 stage_with_odconv: Optional[Sequence[bool]] = None,
+                 **kwargs) -> None:
+        cfg = placement.odconv_cfg(odconv)
+        super().__init__(**kwargs)
+        self._place_odconv_in_stages(cfg, stage_with_odconv)
 
     def _place_odconv_in_stages(
             self, odconv_cfg: dict,

@@ -5,13 +5,10 @@ convs, the CSP layer's main and final 1x1 convs and both convs of each
 ``DarknetBottleneck``) except the CSP layer's partial shortcut conv; the
 Focus stem stays static. See ``..csp_placement``.
 """
-from typing import Optional, Sequence
-
 from mmdet.models.backbones import CSPDarknet
 from mmdet.registry import MODELS
 
 from ..csp_placement import ODConvCSPStagesMixin
-from .placement import odconv_cfg
 
 
 @MODELS.register_module()
@@ -26,11 +23,3 @@ class ODCSPDarknet(ODConvCSPStagesMixin, CSPDarknet):
         **kwargs: MMDetection ``CSPDarknet`` arguments; ``conv_cfg`` sets
             the static convs (the Focus stem, the CSP shortcuts).
     """
-
-    def __init__(self,
-                 odconv: Optional[dict] = dict(kernel_num=4),
-                 stage_with_odconv: Optional[Sequence[bool]] = None,
-                 **kwargs) -> None:
-        cfg = odconv_cfg(odconv)
-        super().__init__(**kwargs)
-        self._place_odconv_in_stages(cfg, stage_with_odconv)

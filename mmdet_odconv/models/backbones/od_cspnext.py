@@ -5,13 +5,10 @@ convs, the CSP layer's main and final 1x1 convs and both convs of each
 ``CSPNeXtBlock``) except the CSP layer's partial shortcut conv; the stem
 and the channel attention stay static. See ``..csp_placement``.
 """
-from typing import Optional, Sequence
-
 from mmdet.models.backbones import CSPNeXt
 from mmdet.registry import MODELS
 
 from ..csp_placement import ODConvCSPStagesMixin
-from .placement import odconv_cfg
 
 
 @MODELS.register_module()
@@ -29,11 +26,3 @@ class ODCSPNeXt(ODConvCSPStagesMixin, CSPNeXt):
         **kwargs: MMDetection ``CSPNeXt`` arguments; ``conv_cfg`` sets the
             static CSP shortcut convs (CSPNeXt builds its stem without it).
     """
-
-    def __init__(self,
-                 odconv: Optional[dict] = dict(kernel_num=4),
-                 stage_with_odconv: Optional[Sequence[bool]] = None,
-                 **kwargs) -> None:
-        cfg = odconv_cfg(odconv)
-        super().__init__(**kwargs)
-        self._place_odconv_in_stages(cfg, stage_with_odconv)
