@@ -4,7 +4,8 @@ None of it is part of ODConv, and ``import mmdet_odconv`` does not import
 it: our tools import it, and so do the demo configs (``custom_imports``),
 which registers the hooks and the optimizer wrapper below.
 
-- ``synthetic_coco``: the generated shapes dataset of the demo and tests;
+- ``synthetic_coco``: the generated shapes dataset of the demo and tests
+  (``shapes`` draws its images);
 - ``dist_cpu``: DDP without CUDA (gloo, CPU DDP) for ``--launcher pytorch``;
 - ``optim_wrapper``: ``BF16AutocastOptimWrapper``, ``--amp`` on a CPU;
 - ``rng_state_hook``: ``RNGStateHook``, the torch RNG in checkpoints, so a

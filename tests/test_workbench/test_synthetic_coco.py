@@ -12,7 +12,7 @@ cv2 = pytest.importorskip('cv2')
 pycoco = pytest.importorskip('pycocotools.coco')
 
 from mmdet_odconv.utils import check_coco_annotations  # noqa: E402
-from mmdet_odconv.workbench import synthetic_coco  # noqa: E402
+from mmdet_odconv.workbench import shapes, synthetic_coco  # noqa: E402
 from mmdet_odconv.workbench import (DEMO_CLASSES,  # noqa: E402
                                     generate_coco_dataset)
 
@@ -53,7 +53,7 @@ def test_layout_and_summary(small):
             assert im.shape == (96, 96, 3)
         for ann in coco['annotations']:
             assert ann['iscrowd'] == 0
-            assert ann['area'] >= synthetic_coco.MIN_VISIBLE_PIXELS
+            assert ann['area'] >= shapes.MIN_VISIBLE_PIXELS
             assert all(len(p) >= 6 and len(p) % 2 == 0
                        for p in ann['segmentation'])
     assert small['reused'] is False
@@ -82,8 +82,8 @@ def test_seeds_and_splits_differ(small, tmp_path):
 
 def test_any_image_regenerates_alone(small):
     path = osp.join(small['val_img_dir'], '000002.png')
-    rng = synthetic_coco._rng_for(0, 1, 1)  # seed 0, val, index 1
-    image, _ = synthetic_coco.render_image(rng, 96)
+    rng = shapes.rng_for(0, 1, 1)  # seed 0, val, index 1
+    image, _ = shapes.render_image(rng, 96)
     np.testing.assert_array_equal(cv2.imread(path), image)
 
 
