@@ -1,7 +1,8 @@
 """Box AP of baseline, ODConv 1x and 4x trained on the demo data with the
-same schedule and seed (``--no-anneal``: without temperature annealing).
+same schedule and seed (``--no-anneal``: without temperature annealing;
+``--rtmdet``: RTMDet-tiny, static and ODConv 4x).
 
-  .venv/bin/python -m benchmarks.demo_ap_table [--reuse] [--no-anneal]
+  .venv/bin/python -m benchmarks.demo_ap_table [--reuse] [--no-anneal|--rtmdet]
 """
 import argparse
 import os
@@ -15,6 +16,8 @@ from tools.demo import format_table, train_and_evaluate
 RUNS = (('R18 (static)', 'configs/demo/faster-rcnn_r18_fpn_demo.py'),
         ('OD-R18 1x', 'configs/demo/faster-rcnn_r18-odconv1x_fpn_demo.py'),
         ('OD-R18 4x', 'configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py'))
+RTMDET = (('RTMDet-tiny (static)', 'configs/demo/rtmdet_tiny_demo.py'),
+          ('OD-RTMDet-tiny 4x', 'configs/demo/rtmdet_tiny-odconv4x_demo.py'))
 # The ablation keeps every other hook of the ODConv demo configs.
 NO_ANNEAL = dict(custom_hooks=[dict(type='RNGStateHook')])
 
@@ -28,11 +31,15 @@ def main() -> int:
                    'or demo_ap_no_anneal.md')
     p.add_argument('--no-anneal', action='store_true',
                    help='the ODConv configs without temperature annealing')
+    p.add_argument('--rtmdet', action='store_true',
+                   help='RTMDet-tiny, static and ODConv 4x')
     p.add_argument('--reuse', action='store_true',
                    help="reuse a config's finished run instead of training")
     args = p.parse_args()
     runs, suffix, title = RUNS, '', 'static vs ODConv'
-    if args.no_anneal:
+    if args.rtmdet:
+        runs, suffix, title = RTMDET, '_rtmdet', 'RTMDet-tiny vs OD-RTMDet'
+    elif args.no_anneal:
         runs = [(f'{name}, no annealing', cfg) for name, cfg in RUNS
                 if 'odconv' in cfg]
         suffix, title = '_no-anneal', 'ODConv without temperature annealing'
@@ -45,7 +52,8 @@ def main() -> int:
                                NO_ANNEAL if args.no_anneal else None))
         rows[name].setdefault('train_minutes', float('nan'))
     command = ' '.join(['.venv/bin/python -m benchmarks.demo_ap_table'] +
-                       ['--no-anneal'] * args.no_anneal)
+                       ['--no-anneal'] * args.no_anneal +
+                       ['--rtmdet'] * args.rtmdet)
     text = (f'# Demo box AP: {title} (same schedule and seed)\n\n'
             f'Machine: {platform.processor() or platform.machine()}, '
             f'{os.cpu_count()} cores; {time.strftime("%Y-%m-%d")}; '

@@ -55,6 +55,7 @@ def test_config_builds(path):
     'faster-rcnn_mobilenetv2-odconv4x_fpn_1x_coco.py',
     'retinanet_r50-odconv4x_fpn_1x_coco.py',
     'cascade-rcnn_r50-odconv4x_fpn_1x_coco.py',
+    '../demo/rtmdet_tiny-odconv4x_demo.py',
 ])
 def test_detector_loss_and_predict(name):
     from mmdet.testing import demo_mm_inputs
@@ -62,7 +63,9 @@ def test_detector_loss_and_predict(name):
     model.init_weights()
     with_mask = 'mask' in name
     packed = demo_mm_inputs(2, [[3, 128, 160], [3, 160, 128]],
-                            num_items=[3, 2], num_classes=80,
+                            num_items=[3, 2],
+                            num_classes=cfg.model.get('bbox_head', {}).get(
+                                'num_classes', 80),
                             with_mask=with_mask)
     data = model.data_preprocessor(packed, True)
     model.train()
@@ -81,7 +84,7 @@ def test_detector_loss_and_predict(name):
 
 def test_demo_configs_share_one_schedule():
     cfgs = [Config.fromfile(p) for p in CONFIGS if '/demo/' in p]
-    assert len(cfgs) == 3
+    assert len(cfgs) == 5  # R18: static, 1x, 4x; RTMDet-tiny: static, 4x
     for key in ('train_cfg', 'param_scheduler', 'optim_wrapper',
                 'randomness', 'train_dataloader'):
         assert all(c[key] == cfgs[0][key] for c in cfgs), key
