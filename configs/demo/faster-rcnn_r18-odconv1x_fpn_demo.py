@@ -6,15 +6,4 @@ model = dict(
         type='ODResNet',
         odconv=dict(kernel_num=1, reduction=0.0625, min_channel=16)))
 
-# ODConv layers trained from scratch learn much faster when the attention
-# temperature starts high (soft, near-uniform attentions) and is annealed to
-# 1, as in the paper's ImageNet recipe; the first third of the schedule here.
-custom_hooks = [
-    dict(type='RNGStateHook'),
-    dict(
-        type='ODConvTemperatureHook',
-        start=30.0,
-        end=1.0,
-        duration=300,
-        by_epoch=False)
-]
+custom_hooks = {{_base_.odconv_custom_hooks}}  # temperature annealing

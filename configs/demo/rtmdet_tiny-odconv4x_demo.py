@@ -9,12 +9,4 @@ model = dict(
     backbone=dict(
         type='ODCSPNeXt',
         odconv=dict(kernel_num=4, reduction=0.0625, min_channel=16)))
-custom_hooks = [
-    dict(type='RNGStateHook'),
-    dict(
-        type='ODConvTemperatureHook',
-        start=30.0,
-        end=1.0,
-        duration=300,
-        by_epoch=False)
-]
+custom_hooks = {{_base_.odconv_custom_hooks}}  # temperature annealing
