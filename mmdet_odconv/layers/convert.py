@@ -3,6 +3,7 @@ from typing import Callable, List, Optional
 
 import torch.nn as nn
 
+from ._args import resolve_padding
 from ._log import log
 from .odconv import ODConv2d
 
@@ -69,9 +70,11 @@ def _unsupported(conv: nn.Module) -> str:
     if type(conv).forward is not nn.Conv2d.forward \
             and not _is_mmcv_conv_wrapper(conv):
         return f'{type(conv).__name__} has its own forward'
-    if isinstance(conv.padding, str) and conv.padding == 'same' and any(
-            d * (k - 1) % 2 for k, d in zip(conv.kernel_size, conv.dilation)):
-        return "padding='same' with an even kernel"
+    try:  # the padding rule of ODConv2d itself ('same' needs it symmetric)
+        resolve_padding(conv.padding, conv.kernel_size, conv.stride,
+                        conv.dilation)
+    except ValueError as e:
+        return str(e)
     return ''
 
 
