@@ -3,12 +3,12 @@
 Every conv of every stage is ODConv (the stride-2 transition conv, the SPP
 convs, the CSP layer's main and final 1x1 convs and both convs of each
 ``DarknetBottleneck``) except the CSP layer's partial shortcut conv; the
-Focus stem stays static. See ``..csp_placement``.
+Focus stem stays static. See ``..placement``.
 """
 from mmdet.models.backbones import CSPDarknet
 from mmdet.registry import MODELS
 
-from ..csp_placement import ODConvCSPStagesMixin
+from ..placement import ODConvCSPStagesMixin
 
 
 @MODELS.register_module()

@@ -8,7 +8,7 @@ from typing import Optional
 from mmdet.models.backbones import MobileNetV2
 from mmdet.registry import MODELS
 
-from .placement import odconv_cfg, to_static_conv
+from ..placement import odconv_cfg, to_static_conv
 
 
 @MODELS.register_module()

@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 from mmdet.models.backbones import ResNet, ResNeXt
 from mmdet.registry import MODELS
 
-from .placement import odconv_cfg, to_static_conv
+from ..placement import odconv_cfg, to_static_conv
 
 
 class ODConvResLayerMixin:

@@ -3,16 +3,14 @@
 The backbones' rule applied to the neck: every conv is ODConv (the 1x1
 reduce convs, the stride-2 downsample convs, the output convs and every
 conv of the CSP layers) except the CSP layers' partial shortcut convs.
-See ``..csp_placement``.
+See ``..placement``.
 """
 from typing import Optional
 
 from mmdet.models.necks import CSPNeXtPAFPN
 from mmdet.registry import MODELS
 
-from ..backbones.placement import odconv_cfg
-from ..csp_placement import place_odconv
-from ..odconv_init import ODConvInitMixin
+from ..placement import ODConvInitMixin, odconv_cfg, place_odconv
 
 
 @MODELS.register_module()

@@ -3,15 +3,14 @@
 MMDetection's ``FPN(conv_cfg=dict(type='ODConv'))`` builds the same convs;
 this subclass also keeps ODConv's own initialisation, which FPN's Xavier
 ``init_cfg`` would otherwise overwrite in the attention (see
-``..odconv_init``).
+``..placement``).
 """
 from typing import Optional
 
 from mmdet.models.necks import FPN
 from mmdet.registry import MODELS
 
-from ..backbones.placement import odconv_cfg
-from ..odconv_init import ODConvInitMixin
+from ..placement import ODConvInitMixin, odconv_cfg
 
 
 @MODELS.register_module()
