@@ -12,7 +12,9 @@ which registers the hooks and the optimizer wrapper below.
   resumed iteration-based run continues bit for bit;
 - ``ddp_check_hook``: ``DDPConsistencyHook``, ranks hold equal parameters;
 - ``runtime``: denormal flushing and glibc allocator tuning for CPUs;
-- ``fast_coco``: opt-in faster-coco-eval in place of pycocotools.
+- ``fast_coco``: opt-in faster-coco-eval in place of pycocotools;
+- ``shapes_cls`` and ``classification``: the generated classification set
+  and the classifier, dataset and metric that pretrain backbones on it.
 """
 from .ddp_check_hook import DDPConsistencyHook
 from .dist_cpu import adapt_dist_cfg_for_cpu
@@ -22,10 +24,17 @@ from .rng_state_hook import RNGStateHook
 from .runtime import flush_denormals, setup_runtime, tune_cpu_allocator
 from .synthetic_coco import (DEMO_CLASSES, generate_coco_dataset,
                              is_complete_dataset)
+from .shapes_cls import (CLS_CLASSES, generate_shapes_cls,
+                         is_complete_shapes_cls, load_shapes_cls)
+from .classification import (BackboneClassifier, ShapesClsDataset,
+                             TopKAccuracy, backbone_fit, save_backbone)
 
 __all__ = [
     'DEMO_CLASSES', 'generate_coco_dataset', 'is_complete_dataset',
     'adapt_dist_cfg_for_cpu', 'BF16AutocastOptimWrapper', 'RNGStateHook',
     'DDPConsistencyHook', 'setup_runtime', 'flush_denormals',
-    'tune_cpu_allocator', 'use_faster_coco_eval', 'FAST_COCO_ENV'
+    'tune_cpu_allocator', 'use_faster_coco_eval', 'FAST_COCO_ENV',
+    'CLS_CLASSES', 'generate_shapes_cls', 'is_complete_shapes_cls',
+    'load_shapes_cls', 'BackboneClassifier', 'ShapesClsDataset',
+    'TopKAccuracy', 'backbone_fit', 'save_backbone'
 ]
