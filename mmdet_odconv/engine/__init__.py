@@ -1,4 +1,4 @@
 """What ODConv adds to MMEngine's training loop."""
-from .hooks import ODConvTemperatureHook
+from .hooks import ODConvDiagnosticsHook, ODConvTemperatureHook
 
-__all__ = ['ODConvTemperatureHook']
+__all__ = ['ODConvTemperatureHook', 'ODConvDiagnosticsHook']
