@@ -1,0 +1,174 @@
+"""Accuracy studies on the CPU demo: named variants x seeds, mean ± std.
+
+Each run trains one demo config with ``--cfg-options``-style overrides and a
+seed (``randomness.seed``: initialisation and data order) in a fresh
+process, through ``tools.demo.train_and_evaluate``. Finished runs are kept
+in ``<out>.jsonl`` and skipped when the study is run again; the markdown
+table ``<out>.md`` is rewritten after every run.
+
+  python benchmarks/demo_ablation.py STUDY [--seeds 0 1 2] [--only NAME ...]
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from typing import Dict, List, Tuple
+
+R18 = 'configs/demo/faster-rcnn_r18_fpn_demo.py'
+OD1X = 'configs/demo/faster-rcnn_r18-odconv1x_fpn_demo.py'
+OD4X = 'configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py'
+RTM = 'configs/demo/rtmdet_tiny_demo.py'
+RTM_OD4X = 'configs/demo/rtmdet_tiny-odconv4x_demo.py'
+
+ODCONV = 'model.backbone.odconv.'
+NO_ANNEAL = {'custom_hooks': [dict(type='RNGStateHook')]}
+
+
+def _bank_keys(prefix: str = 'backbone.') -> List[str]:
+    """Parameter names of the OD-R18 kernel banks (every block conv)."""
+    return [f'{prefix}layer{s}.{b}.conv{c}.weight' for s in range(1, 5)
+            for b in range(2) for c in (1, 2)]
+
+
+def _paramwise(keys: Dict[str, dict]) -> dict:
+    return {'optim_wrapper.paramwise_cfg': dict(custom_keys=keys)}
+
+
+STUDIES: Dict[str, Dict[str, Tuple[str, dict]]] = {
+    # Faster R-CNN R18 from scratch: one change at a time from the demo.
+    'r18_scratch': {
+        'R18 static': (R18, {}),
+        'OD-R18 1x': (OD1X, {}),
+        'OD-R18 4x': (OD4X, {}),
+        'OD-R18 4x, attention norm none': (
+            OD4X, {ODCONV + 'attention_norm_cfg': None}),
+        'OD-R18 4x, attention norm GN': (
+            OD4X, {ODCONV + 'attention_norm_cfg': dict(
+                type='GN', num_groups=4)}),
+        'OD-R18 4x, no wd on attention': (
+            OD4X, _paramwise({'attention': dict(decay_mult=0.0)})),
+        'OD-R18 4x, no wd on bank': (
+            OD4X, _paramwise({k: dict(decay_mult=0.0)
+                              for k in _bank_keys()})),
+        'OD-R18 4x, attention lr x0.1': (
+            OD4X, _paramwise({'attention': dict(lr_mult=0.1)})),
+        'OD-R18 4x, no annealing': (OD4X, NO_ANNEAL),
+        'OD-R18 1x, attention norm none': (
+            OD1X, {ODCONV + 'attention_norm_cfg': None}),
+    },
+    'rtmdet_scratch': {
+        'RTMDet-tiny static': (RTM, {}),
+        'OD-RTMDet-tiny 4x': (RTM_OD4X, {}),
+        'OD-RTMDet-tiny 4x, attention norm none': (
+            RTM_OD4X, {ODCONV + 'attention_norm_cfg': None}),
+        'OD-RTMDet-tiny 1x': (RTM_OD4X, {ODCONV + 'kernel_num': 1}),
+    },
+}
+
+
+def run_one(config: str, options: dict, seed: int, work_dir: str,
+            data: str) -> dict:
+    """Train and evaluate in this process; the metrics."""
+    sys.path.insert(0, os.getcwd())
+    from tools.demo import train_and_evaluate
+    options = dict(options)
+    options['randomness.seed'] = seed
+    return train_and_evaluate(config, work_dir, data, options)
+
+
+def summarise(rows: List[dict], names: List[str]) -> str:
+    lines = ['| variant | box AP mean ± std | AP50 mean | seeds | per seed | '
+             'train min (mean) |', '|---|---|---|---|---|---|']
+    for name in names:
+        done = sorted((r for r in rows if r['name'] == name),
+                      key=lambda r: r['seed'])
+        if not done:
+            continue
+        ap = [r['bbox_mAP'] for r in done]
+        ap50 = [r['bbox_mAP_50'] for r in done]
+        std = statistics.stdev(ap) if len(ap) > 1 else float('nan')
+        mins = statistics.mean(r['train_minutes'] for r in done)
+        per = ', '.join(f'{r["seed"]}: {r["bbox_mAP"]:.3f}' for r in done)
+        lines.append(f'| {name} | {statistics.mean(ap):.3f} ± {std:.3f} | '
+                     f'{statistics.mean(ap50):.3f} | {len(ap)} | {per} | '
+                     f'{mins:.1f} |')
+    return '\n'.join(lines)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('study', choices=sorted(STUDIES))
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--only', nargs='+', help='variant names to run')
+    p.add_argument('--data', default='data/odconv_demo')
+    p.add_argument('--work-dir', default='work_dirs/ablation')
+    p.add_argument('--out', default=None,
+                   help='default benchmarks/results/accuracy/<study>')
+    p.add_argument('--worker', help=argparse.SUPPRESS)
+    args = p.parse_args()
+    variants = STUDIES[args.study]
+    if args.worker:
+        spec = json.loads(args.worker)
+        met = run_one(*variants[spec['name']], spec['seed'],
+                      spec['work_dir'], args.data)
+        with open(spec['result'], 'w') as f:
+            json.dump(met, f)
+        return 0
+    out = args.out or osp.join('benchmarks/results/accuracy', args.study)
+    os.makedirs(osp.dirname(out), exist_ok=True)
+    rows = []
+    if osp.exists(out + '.jsonl'):
+        with open(out + '.jsonl') as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+    names = args.only or list(variants)
+    for seed in args.seeds:  # seed-major: every variant gets seed 0 first
+        for name in names:
+            if any(r['name'] == name and r['seed'] == seed for r in rows):
+                continue
+            slug = name.replace(' ', '_').replace(',', '')
+            work_dir = osp.join(args.work_dir, args.study, f'{slug}_s{seed}')
+            result = work_dir + '.json'
+            os.makedirs(osp.dirname(result), exist_ok=True)
+            spec = dict(name=name, seed=seed, work_dir=work_dir,
+                        result=result)
+            t0 = time.time()
+            rc = subprocess.call([
+                sys.executable, __file__, args.study, '--data', args.data,
+                '--worker', json.dumps(spec)], stdout=subprocess.DEVNULL)
+            if rc != 0 or not osp.exists(result):
+                print(f'[ablation] {name} seed {seed} failed (rc {rc})')
+                continue
+            with open(result) as f:
+                met = json.load(f)
+            row = dict(name=name, seed=seed, wall_minutes=(time.time() - t0)
+                       / 60, threads=os.environ.get('OMP_NUM_THREADS'),
+                       **met)
+            rows.append(row)
+            with open(out + '.jsonl', 'a') as f:
+                f.write(json.dumps(row) + '\n')
+            print(f'[ablation] {name} seed {seed}: {met["bbox_mAP"]:.3f}',
+                  flush=True)
+            write_table(out, args.study, rows, list(variants))
+    write_table(out, args.study, rows, list(variants))
+    return 0
+
+
+def write_table(out: str, study: str, rows: List[dict],
+                names: List[str]) -> None:
+    text = (f'# {study}: box AP on the demo val split, mean ± std over '
+            f'seeds\n\nMachine: {platform.processor() or platform.machine()}'
+            f', OMP_NUM_THREADS={os.environ.get("OMP_NUM_THREADS")}; '
+            f'{time.strftime("%Y-%m-%d")}; command: `python '
+            f'benchmarks/demo_ablation.py {study}`\n\n'
+            f'{summarise(rows, names)}\n')
+    with open(out + '.md', 'w') as f:
+        f.write(text)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
