@@ -3,7 +3,7 @@
 Needs torch only; MMCV is used just to build norms other than the four
 ``torch.nn`` ones named in ``TORCH_NORMS``.
 """
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -13,8 +13,16 @@ from torch.nn.modules.instancenorm import _InstanceNorm
 
 from ._compat import autocast_enabled
 
-Attentions = Tuple[torch.Tensor, Optional[torch.Tensor],
-                   Optional[torch.Tensor], Optional[torch.Tensor]]
+
+class Attentions(NamedTuple):
+    """One layer's attentions for a batch, float32 (float64 for float64
+    inputs); an attention that is switched off or carries no information
+    is None (it would be all ones)."""
+    channel: Optional[torch.Tensor]  # (B, C_in), sigmoid
+    filter: Optional[torch.Tensor]  # (B, C_out), sigmoid
+    spatial: Optional[torch.Tensor]  # (B, kh * kw), sigmoid
+    kernel: Optional[torch.Tensor]  # (B, n), softmax over the bank
+
 
 # MMCV's names for the norms the squeeze can use without MMCV installed.
 TORCH_NORMS = {
@@ -57,27 +65,34 @@ class ODConvAttention(nn.Module):
                  min_channel: int = 16,
                  norm_cfg: Optional[dict] = dict(type='BN')) -> None:
         super().__init__()
-        width = max(int(in_channels * reduction), min_channel)
         self.kernel_size = kernel_size
         self.kernel_num = kernel_num
         self.temperature = 1.0
-        self.fc = nn.Conv2d(in_channels, width, 1, bias=False)
-        self.bn = build_squeeze_norm(norm_cfg, width)
-        self.relu = nn.ReLU(inplace=True)
-        self.channel_fc = nn.Conv2d(width, in_channels, 1, bias=True)
-        if not (in_channels == groups == out_channels):
-            self.filter_fc = nn.Conv2d(width, out_channels, 1, bias=True)
-        if kernel_size[0] * kernel_size[1] > 1:
-            self.spatial_fc = nn.Conv2d(
-                width, kernel_size[0] * kernel_size[1], 1, bias=True)
-        if kernel_num > 1:
-            self.kernel_fc = nn.Conv2d(width, kernel_num, 1, bias=True)
+        taps = kernel_size[0] * kernel_size[1]
+        sizes = dict(channel=in_channels, filter=out_channels, spatial=taps,
+                     kernel=kernel_num)
+        informative = dict(
+            channel=True,
+            filter=not (in_channels == groups == out_channels),
+            spatial=taps > 1,
+            kernel=kernel_num > 1)
+        # The attentions computed, in the official order of the heads.
+        self.heads = tuple(a for a in ('channel', 'filter', 'spatial',
+                                       'kernel') if informative[a])
+        if self.heads:
+            width = max(int(in_channels * reduction), min_channel)
+            self.fc = nn.Conv2d(in_channels, width, 1, bias=False)
+            self.bn = build_squeeze_norm(norm_cfg, width)
+            self.relu = nn.ReLU(inplace=True)
+            for a in self.heads:
+                self.add_module(f'{a}_fc',
+                                nn.Conv2d(width, sizes[a], 1, bias=True))
         # Fixed at construction; forward reads these instead of probing
         # submodules (attribute lookups on nn.Module are slow).
-        self.sigmoid_heads = tuple(
-            k for k in ('channel_fc', 'filter_fc', 'spatial_fc')
-            if k in self._modules)
-        self._has_kernel_head = 'kernel_fc' in self._modules
+        self.sigmoid_heads = tuple(f'{a}_fc' for a in self.heads
+                                   if a != 'kernel')
+        self._sigmoid_sizes = [sizes[a] for a in self.heads if a != 'kernel']
+        self._has_kernel_head = 'kernel' in self.heads
         self.init_weights()
 
     def init_weights(self) -> None:
@@ -104,9 +119,11 @@ class ODConvAttention(nn.Module):
         return len(self.sigmoid_heads)
 
     def forward(self, x: torch.Tensor) -> Attentions:
-        """Return channel (B, C_in), filter (B, C_out), spatial (B, kh*kw)
-        and kernel (B, n) attentions, in float32 (float64 for a float64
-        input) even under autocast; absent heads give None."""
+        """Return the channel (B, C_in), filter (B, C_out), spatial
+        (B, kh*kw) and kernel (B, n) attentions, in float32 (float64 for a
+        float64 input) even under autocast; absent heads give None."""
+        if not self.heads:
+            return Attentions(None, None, None, None)
         if autocast_enabled(x.device.type):
             with torch.autocast(x.device.type, enabled=False):
                 return self._attend(x)
@@ -120,19 +137,24 @@ class ODConvAttention(nn.Module):
         s = _linear(s, mods['fc'], dtype)  # bias only after BN fusion
         s = self.relu(self._norm(s))
         t = self.temperature
-        # The sigmoid heads share one sigmoid on their concatenated logits:
-        # fewer small ops, which dominate the cost on small maps.
-        logits = [_linear(s, mods[k], dtype) for k in self.sigmoid_heads]
-        sig = torch.cat(logits, 1)
-        sig = torch.sigmoid(sig if t == 1.0 else sig / t)
+        sig = {}
+        if self.sigmoid_heads:
+            # The sigmoid heads share one sigmoid on their concatenated
+            # logits: fewer small ops, which dominate on small maps.
+            logits = torch.cat(
+                [_linear(s, mods[k], dtype) for k in self.sigmoid_heads], 1)
+            logits = torch.sigmoid(logits if t == 1.0 else logits / t)
+            sig = dict(zip(self.sigmoid_heads,
+                           logits.split(self._sigmoid_sizes, 1)))
         kernel = None
         if self._has_kernel_head:
             k = _linear(s, mods['kernel_fc'], dtype)
             kernel = torch.softmax(k if t == 1.0 else k / t, dim=1)
-        out = dict(zip(self.sigmoid_heads,
-                       sig.split([g.size(1) for g in logits], 1)))
-        return (out['channel_fc'], out.get('filter_fc'),
-                out.get('spatial_fc'), kernel)
+        return Attentions(
+            channel=sig.get('channel_fc'),
+            filter=sig.get('filter_fc'),
+            spatial=sig.get('spatial_fc'),
+            kernel=kernel)
 
     def _norm(self, s: torch.Tensor) -> torch.Tensor:
         """Normalise the squeezed (B, width) descriptor.

@@ -15,11 +15,25 @@ import torch.nn as nn
 from torch.nn.modules.utils import _pair
 
 from ._args import IntOrPair, check_args, check_temperature, resolve_padding
-from ._compat import autocast_enabled
 from ._log import log
-from .attention import ODConvAttention, attention_dtype
-from .formulations import (FORMULATIONS, IMPLS, compute_dtype, conv,
-                           is_plain_1x1)
+from .attention import Attentions, ODConvAttention
+from .formulations import (FORMULATIONS, IMPLS, ConvGeometry,
+                           applicable_impls, batch_chunk, choose_impl,
+                           compute_dtype, sample_kernels, scale)
+
+
+def _geometry_field(name: str, settable: bool = False) -> property:
+    """A conv attribute read from (and, for stride, padding and dilation,
+    written to) the layer's ``ConvGeometry``."""
+
+    def get(self: 'ODConv2d'):
+        return getattr(self.geometry, name)
+
+    def set_(self: 'ODConv2d', value) -> None:
+        self._change_geometry(name, value)
+
+    return property(get, set_ if settable else None,
+                    doc=f'``{name}``, as in ``nn.Conv2d``.')
 
 
 class ODConv2d(nn.Module):
@@ -64,6 +78,14 @@ class ODConv2d(nn.Module):
     transposed = False
     output_padding = (0, 0)
     padding_mode = 'zeros'
+    in_channels = _geometry_field('in_channels')
+    out_channels = _geometry_field('out_channels')
+    kernel_size = _geometry_field('kernel_size')
+    stride = _geometry_field('stride', settable=True)
+    padding = _geometry_field('padding', settable=True)
+    dilation = _geometry_field('dilation', settable=True)
+    groups = _geometry_field('groups')
+    kernel_num = _geometry_field('kernel_num')
 
     def __init__(self,
                  in_channels: int,
@@ -83,32 +105,31 @@ class ODConv2d(nn.Module):
         super().__init__()
         check_args(in_channels, out_channels, kernel_size, stride, dilation,
                    groups, kernel_num, reduction, min_channel)
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride)
-        self.dilation = _pair(dilation)
-        self.padding = resolve_padding(padding, self.kernel_size,
-                                       self.stride, self.dilation)
-        self.groups = groups
-        self.kernel_num = kernel_num
+        kernel_size, stride = _pair(kernel_size), _pair(stride)
+        dilation = _pair(dilation)
+        padding = resolve_padding(padding, kernel_size, stride, dilation)
         # an instance copy: torch.compile (dynamo of torch 2.1) cannot read
         # a class-level dict through the instance
         self.kernel_bytes = dict(type(self).kernel_bytes)
-        self.impl = impl
         self.attention = ODConvAttention(
             in_channels,
             out_channels,
-            self.kernel_size,
+            kernel_size,
             groups=groups,
             reduction=reduction,
             kernel_num=kernel_num,
             min_channel=min_channel,
             norm_cfg=attention_norm_cfg)
+        heads = self.attention.heads
+        self.geometry = ConvGeometry(
+            in_channels, out_channels, kernel_size, stride, padding,
+            dilation, groups, kernel_num,
+            static_kernel='spatial' not in heads and 'kernel' not in heads)
+        self.impl = impl
         self.set_temperature(temperature)
         self.weight = nn.Parameter(
             torch.empty(kernel_num, out_channels, in_channels // groups,
-                        *self.kernel_size))
+                        *kernel_size))
         if bias:
             self.bias = nn.Parameter(torch.zeros(out_channels))
         else:
@@ -132,9 +153,9 @@ class ODConv2d(nn.Module):
     # ------------------------------------------------------------ properties
     @property
     def static_kernel(self) -> bool:
-        """Whether the kernel is the same for every sample (one 1x1
-        kernel: no spatial or kernel attention)."""
-        return self.kernel_num == 1 and self.kernel_size == (1, 1)
+        """Whether the kernel is the same for every sample (no spatial and
+        no kernel attention, e.g. one 1x1 kernel)."""
+        return self.geometry.static_kernel
 
     @property
     def impl(self) -> str:
@@ -155,20 +176,32 @@ class ODConv2d(nn.Module):
 
     def applicable_impls(self) -> Tuple[str, ...]:
         """The formulations that can compute this layer."""
-        return tuple(k for k, f in FORMULATIONS.items() if f.applies(self))
+        return applicable_impls(self.geometry)
 
     def choose_impl(self, batch: int) -> str:
-        """The formulation ``'auto'`` uses for a batch of ``batch`` samples.
+        """The formulation ``'auto'`` uses for ``batch`` samples (see
+        ``formulations.choose_impl``)."""
+        return choose_impl(self.geometry, batch)
 
-        Shapes decide alone: a batched matmul for plain 1x1 convs, the
-        static form for a shared kernel, one ordinary conv for one sample,
-        else the grouped conv over the batch.
-        """
-        if is_plain_1x1(self):
-            return 'matmul'
-        if self.static_kernel:
-            return 'static'
-        return 'loop' if batch == 1 else 'grouped'
+    def _change_geometry(self, name: str, value) -> None:
+        """Set ``stride``, ``padding`` or ``dilation`` after construction,
+        checked as in the constructor."""
+        g = self.geometry
+        if name == 'padding':
+            value = resolve_padding(value, g.kernel_size, g.stride,
+                                    g.dilation)
+        else:
+            check_args(g.in_channels, g.out_channels, g.kernel_size,
+                       value if name == 'stride' else g.stride,
+                       value if name == 'dilation' else g.dilation,
+                       g.groups, g.kernel_num, 1.0, 1)
+            value = _pair(value)
+        self.geometry = g._replace(**{name: value})
+        try:
+            self.impl = self.impl  # a forced formulation must still apply
+        except ValueError:
+            self.geometry = g
+            raise
 
     @property
     def temperature(self) -> float:
@@ -182,23 +215,32 @@ class ODConv2d(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply ODConv to ``x`` (B, C_in, H, W); returns (B, C_out, H', W').
 
-        The channel and filter attentions are folded into the kernels when
-        those are smaller than the activations (``folds_attention``), else
-        they scale input and output.
+        Attention, then one formulation. The channel and filter attentions
+        are built into the per-sample kernels when those are smaller than
+        the activations (``folds_attention``), else they scale the input
+        and the output.
         """
         self._check_input(x)
         if x.size(0) == 0:
             out = self._empty_batch(x)
         else:
-            impl = self.choose_impl(
-                x.size(0)) if self.impl == 'auto' else self.impl
+            impl = self.impl
+            if impl == 'auto':
+                impl = choose_impl(self.geometry, x.size(0))
+            compute = FORMULATIONS[impl].compute
             att = self.attention(x)
-            fold = impl != 'static' and self.folds_attention(x)
-            if not fold:
-                x = x * att[0].to(x.dtype)[:, :, None, None]
-            out = FORMULATIONS[impl].compute(self, x, att, fold)
-            if not fold and att[1] is not None:
-                out = _scale(out, att[1].to(out.dtype)[:, :, None, None])
+            limit = self.kernel_bytes.get(x.device.type)
+            if impl != 'static' and self.folds_attention(x):
+                out = compute(x, self.weight, att, self.geometry, limit)
+            else:
+                if att.channel is not None:
+                    x = x * att.channel.to(x.dtype)[:, :, None, None]
+                out = compute(x, self.weight,
+                              att._replace(channel=None, filter=None),
+                              self.geometry, limit)
+                if att.filter is not None:
+                    out = scale(out, att.filter.to(out.dtype)[:, :, None,
+                                                              None])
         if self.bias is not None:
             out = out + self.bias.to(out.dtype).view(1, -1, 1, 1)
         return out
@@ -206,55 +248,33 @@ class ODConv2d(nn.Module):
     def folds_attention(self, x: torch.Tensor) -> bool:
         """Whether channel and filter attentions go into the kernels (when
         a kernel is smaller than the activations it would scale)."""
-        kernel_numel = self.weight[0].numel()
+        kernel_numel = self.weight.numel() // self.kernel_num
         return kernel_numel <= x.size(1) * x.size(2) * x.size(3)
 
     def batch_chunk(self, x: torch.Tensor) -> int:
         """Samples per chunk of the ``grouped`` formulation."""
-        limit = self.kernel_bytes.get(x.device.type)
-        if limit is None:
-            return x.size(0)
-        return max(1, int(limit) // (self.weight[0].numel() * 4))
+        return batch_chunk(x.size(0), self.weight,
+                           self.kernel_bytes.get(x.device.type))
 
-    def sample_kernels(self, channel: torch.Tensor,
+    def sample_kernels(self, channel: Optional[torch.Tensor],
                        filt: Optional[torch.Tensor],
                        spatial: Optional[torch.Tensor],
                        kernel: Optional[torch.Tensor],
                        fold: bool) -> torch.Tensor:
-        """Per-sample kernels (B, C_out, C_in/g, kh, kw), float32.
-
-        The bank is aggregated by one matmul over ``n``; with ``fold`` the
-        channel and filter attentions are multiplied in too.
-        """
-        n, c_out, c_in_g, kh, kw = self.weight.shape
-        batch = channel.size(0)
-        weight = self.weight.to(attention_dtype(self.weight.dtype))
-        if kernel is not None:
-            w = _aggregate_bank(kernel, weight.reshape(n, -1)).view(
-                batch, c_out, c_in_g, kh, kw)
-        else:
-            w = weight.expand(batch, -1, -1, -1, -1)
-        # Scalings after the first new tensor may go in place (no second
-        # kernel-sized buffer) when nothing records them.
-        owned = kernel is not None
-        if spatial is not None:
-            w = _scale(w, spatial.view(batch, 1, 1, kh, kw), owned)
-            owned = True
-        if fold:
-            if filt is not None:
-                w = _scale(w, filt.view(batch, c_out, 1, 1, 1), owned)
-                owned = True
-            w = _scale(
-                w.view(batch, self.groups, c_out // self.groups, c_in_g,
-                       kh * kw), channel.view(batch, self.groups, 1, c_in_g,
-                                              1), owned)
-            w = w.view(batch, c_out, c_in_g, kh, kw)
-        return w
+        """Per-sample kernels (B, C_out, C_in/g, kh, kw), float32, from
+        the attentions (with ``fold``, channel and filter ones included).
+        Without any attention, the one kernel every sample shares
+        (B = 1)."""
+        att = Attentions(channel, filt, spatial, kernel)
+        if not fold:
+            att = att._replace(channel=None, filter=None)
+        batch = next((a.size(0) for a in att if a is not None), 1)
+        return sample_kernels(self.weight, att, self.geometry, batch)
 
     def _empty_batch(self, x: torch.Tensor) -> torch.Tensor:
         """An empty output in which every parameter still gets a (zero)
         gradient, as with ``nn.Conv2d``: DDP then finds them all."""
-        out = conv(self, x, self.weight[0].to(compute_dtype(x)))
+        out = self.geometry.conv(x, self.weight[0].to(compute_dtype(x)))
         if torch.is_grad_enabled():
             params = [p for p in self.attention.parameters()
                       if p.requires_grad]
@@ -333,26 +353,6 @@ class ODConv2d(nn.Module):
         if self.impl != 'auto':
             s += f', impl={self.impl!r}'
         return s
-
-
-def _aggregate_bank(kernel: torch.Tensor,
-                    bank: torch.Tensor) -> torch.Tensor:
-    """``kernel (B, n) @ bank (n, K)``, in float32 even under autocast (a
-    low-precision matmul would round the bank and cast it every call)."""
-    if autocast_enabled(bank.device.type):
-        with torch.autocast(bank.device.type, enabled=False):
-            return kernel @ bank
-    return kernel @ bank
-
-
-def _scale(t: torch.Tensor, a: torch.Tensor, owned: bool = True
-           ) -> torch.Tensor:
-    """``t * a``, in place when ``t`` is a temporary of ours that nothing
-    records (no autograd, no tracing: the graph must not depend on it)."""
-    if owned and not torch.is_grad_enabled() \
-            and not torch.jit.is_tracing():
-        return t.mul_(a)
-    return t * a
 
 
 _inflation_logged = False

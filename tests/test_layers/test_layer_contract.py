@@ -1,5 +1,7 @@
 """What nn.Conv2d users rely on: empty batches under DDP, tracing, string
 padding, channels_last models, temperature values, forced formulations."""
+import ast
+import inspect
 import os
 import tempfile
 
@@ -11,6 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmdet_odconv import FORMULATIONS, ODConv2d, set_temperature
+from mmdet_odconv.layers import formulations
 from tests.reference import naive_odconv
 
 
@@ -153,7 +156,8 @@ def test_formulation_table_says_where_each_applies():
     assert set(k3.applicable_impls()) == set(anywhere)
     assert static.static_kernel and not k3.static_kernel
     for name, f in FORMULATIONS.items():
-        assert callable(f.compute) and f.applies(k3) == (not f.needs), name
+        assert callable(f.compute) and f.applies(k3.geometry) == (
+            not f.needs), name
     # 'auto' picks one that applies, by batch size alone
     assert k3.choose_impl(1) == 'loop' and k3.choose_impl(4) == 'grouped'
     assert plain_1x1.choose_impl(3) == 'matmul'
@@ -179,3 +183,35 @@ def test_padded_1x1_static_layer_matches_reference():
     assert layer(x).shape[-2:] == ref.shape[-2:]
     torch.testing.assert_close(layer(x), naive_odconv(layer, x, True),
                                rtol=1e-4, atol=1e-4)
+
+
+def test_formulations_do_not_import_the_layer():
+    """Data flows one way, layer -> formulation: the formulations module
+    imports nothing of the layer's."""
+    tree = ast.parse(inspect.getsource(formulations))
+    imported = {n.module for n in ast.walk(tree)
+                if isinstance(n, ast.ImportFrom)}
+    assert 'odconv' not in imported and 'convert' not in imported
+
+
+@pytest.mark.parametrize('k, n', [(3, 4), (1, 4), (1, 1)])
+def test_each_formulation_computes_from_its_inputs_alone(k, n):
+    """A formulation gets the input, the bank, the attentions and the
+    geometry (no layer) and gives the reference output."""
+    torch.manual_seed(0)
+    layer = ODConv2d(8, 16, k, padding=k // 2, kernel_num=n,
+                     min_channel=4).eval()
+    x = torch.randn(3, 8, 7, 7)
+    with torch.no_grad():
+        att = layer.attention(x)
+        assert att._fields == ('channel', 'filter', 'spatial', 'kernel')
+        assert (att.spatial is None) == (k == 1)
+        assert (att.kernel is None) == (n == 1)
+        ref = naive_odconv(layer, x)
+        for name in layer.applicable_impls():
+            if name == 'static':
+                continue  # needs the channel and filter attentions outside
+            out = FORMULATIONS[name].compute(x, layer.weight, att,
+                                             layer.geometry, None)
+            torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4,
+                                       msg=name)

@@ -170,7 +170,7 @@ def test_mmcv_fuse_conv_bn_keeps_the_output():
 def test_pre_2_4_autocast_api_gives_the_same_answers(monkeypatch):
     """torch < 2.4 has only per-device autocast queries; the shims used
     there agree with the new API and the layer runs on them."""
-    from mmdet_odconv.layers import _compat, attention, formulations, odconv
+    from mmdet_odconv.layers import _compat, attention, formulations
     for enabled in (False, True):
         with torch.autocast('cpu', dtype=torch.bfloat16, enabled=enabled):
             assert _compat._legacy_autocast_enabled('cpu') == enabled
@@ -185,7 +185,7 @@ def test_pre_2_4_autocast_api_gives_the_same_answers(monkeypatch):
     x = torch.randn(2, 8, 6, 6)
     with torch.autocast('cpu', dtype=torch.bfloat16):
         new = layer(x)
-        for module in (attention, formulations, odconv):
+        for module in (attention, formulations):
             monkeypatch.setattr(module, 'autocast_enabled',
                                 _compat._legacy_autocast_enabled)
         monkeypatch.setattr(formulations, 'autocast_dtype',
