@@ -27,27 +27,50 @@ def squeeze(att, x, training):
     return torch.relu(s)
 
 
-def naive_odconv(layer, x, training=None):
-    """Per-sample: build the sample's kernel, F.conv2d, filter attention."""
+ALL_ATTENTIONS = ('channel', 'filter', 'spatial', 'kernel')
+
+
+def informative_attentions(layer, attentions):
+    """Of ``attentions``, those that can differ from 1: the filter
+    attention of a depthwise conv, the spatial one of a 1x1 conv and the
+    kernel one of a single kernel are always 1 (restated from the paper,
+    not read from the layer)."""
+    n, c_out, _, kh, kw = layer.weight.shape
+    depthwise = layer.in_channels == layer.groups == c_out
+    trivial = {'filter': depthwise, 'spatial': kh * kw == 1,
+               'kernel': n == 1}
+    return [a for a in attentions if not trivial.get(a, False)]
+
+
+def naive_odconv(layer, x, training=None, attentions=None):
+    """Per-sample: build the sample's kernel, F.conv2d, filter attention.
+
+    ``attentions``: the ones the layer was asked for (default: its
+    ``attentions`` argument, all four); any other attention is 1.
+    """
     training = layer.training if training is None else training
+    if attentions is None:
+        attentions = getattr(layer, 'attentions', ALL_ATTENTIONS)
+    used = informative_attentions(layer, attentions)
     att = layer.attention
     t = att.temperature
-    s_all = squeeze(att, x, training)
+    s_all = squeeze(att, x, training) if used else None
     n, c_out, c_in_g, k, _ = layer.weight.shape
     outs = []
     for b in range(x.size(0)):
-        s = s_all[b]
 
-        def head(fc):
-            return (fc.weight.flatten(1) @ s + fc.bias) / t
+        def head(name, act, default):
+            if name not in used:
+                return default
+            fc = getattr(att, f'{name}_fc')
+            return act((fc.weight.flatten(1) @ s_all[b] + fc.bias) / t)
 
-        a_channel = torch.sigmoid(head(att.channel_fc))
-        a_filter = (torch.sigmoid(head(att.filter_fc))
-                    if hasattr(att, 'filter_fc') else torch.ones(c_out))
-        a_spatial = (torch.sigmoid(head(att.spatial_fc)).view(k, k)
-                     if hasattr(att, 'spatial_fc') else torch.ones(k, k))
-        a_kernel = (torch.softmax(head(att.kernel_fc), 0)
-                    if hasattr(att, 'kernel_fc') else torch.ones(1))
+        a_channel = head('channel', torch.sigmoid, torch.ones(x.size(1)))
+        a_filter = head('filter', torch.sigmoid, torch.ones(c_out))
+        a_spatial = head('spatial', torch.sigmoid,
+                         torch.ones(k * k)).view(k, k)
+        a_kernel = head('kernel', lambda v: torch.softmax(v, 0),
+                        torch.ones(1))
         kernel = sum(a_kernel[i] * a_spatial * layer.weight[i]
                      for i in range(n))
         xb = x[b:b + 1] * a_channel.view(1, -1, 1, 1).to(x.dtype)
@@ -60,14 +83,15 @@ def naive_odconv(layer, x, training=None):
     return torch.cat(outs)
 
 
-def assert_matches_reference(layer, x, training, tol=1e-4):
+def assert_matches_reference(layer, x, training, tol=1e-4,
+                             attentions=None):
     """Output and gradients (input, bank, every attention parameter) of
     ``layer`` on ``x`` (which requires grad) equal :func:`naive_odconv` on a
     copy of the layer."""
     ref_layer = copy.deepcopy(layer)
     xr = x.detach().clone().requires_grad_(True)
     out = layer(x)
-    ref = naive_odconv(ref_layer, xr, training)
+    ref = naive_odconv(ref_layer, xr, training, attentions)
     torch.testing.assert_close(out, ref, rtol=tol, atol=tol)
     grad = torch.randn_like(out)
     out.backward(grad)

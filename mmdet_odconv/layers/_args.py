@@ -1,10 +1,41 @@
 """Checks of ODConv2d's arguments, with messages that name the fix."""
 import math
-from typing import Sequence, Tuple, Union
+from typing import Iterable, Sequence, Tuple, Union
 
 from torch.nn.modules.utils import _pair
 
 IntOrPair = Union[int, Tuple[int, int]]
+
+# The attentions of ODConv, in the order of the official heads.
+ATTENTION_NAMES = ('channel', 'filter', 'spatial', 'kernel')
+
+
+def check_attentions(attentions: Iterable[str],
+                     kernel_num: int) -> Tuple[str, ...]:
+    """The attention names asked for, in ``ATTENTION_NAMES`` order, or a
+    ValueError naming the problem (a single string, an unknown name, or
+    several kernels without the kernel attention that mixes them)."""
+    if isinstance(attentions, (str, bytes)):
+        raise ValueError(
+            'attentions must be a collection of attention names, e.g. '
+            f"('channel', 'kernel'), got the string {attentions!r}")
+    try:
+        names = list(attentions)
+    except TypeError:
+        raise ValueError(
+            'attentions must be a collection of attention names out of '
+            f'{ATTENTION_NAMES}, got {attentions!r}') from None
+    unknown = [a for a in names if a not in ATTENTION_NAMES]
+    if unknown:
+        raise ValueError(f'unknown attention name(s) {unknown} in '
+                         f'attentions={attentions!r}; the names are '
+                         f'{ATTENTION_NAMES}')
+    if kernel_num > 1 and 'kernel' not in names:
+        raise ValueError(
+            f'kernel_num={kernel_num} needs the kernel attention, which '
+            'mixes the bank: add \'kernel\' to attentions '
+            f'(got {tuple(names)}) or use kernel_num=1')
+    return tuple(a for a in ATTENTION_NAMES if a in names)
 
 
 def check_temperature(value) -> float:

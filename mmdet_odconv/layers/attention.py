@@ -3,7 +3,7 @@
 Needs torch only; MMCV is used just to build norms other than the four
 ``torch.nn`` ones named in ``TORCH_NORMS``.
 """
-from typing import NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.instancenorm import _InstanceNorm
 
+from ._args import ATTENTION_NAMES, check_attentions
 from ._compat import autocast_enabled
 
 
@@ -38,10 +39,11 @@ class ODConvAttention(nn.Module):
 
     Global average pool -> 1x1 FC -> norm -> ReLU, then one head per
     dimension: input channels, output filters, spatial taps (sigmoids) and
-    the kernel bank (softmax), all logits divided by ``temperature``. Heads
-    that would carry no information are not created (filter head of a
-    depthwise conv, spatial head of a 1x1 conv, kernel head of one kernel),
-    so DDP never sees unused parameters.
+    the kernel bank (softmax), all logits divided by ``temperature``. Only
+    the heads named in ``attentions`` are built, and of those only the ones
+    that carry information (no filter head for a depthwise conv, no spatial
+    head for a 1x1 conv, no kernel head for one kernel); without any head
+    there is no squeeze either. So DDP never sees unused parameters.
 
     Args:
         in_channels (int): Input channels of the convolution.
@@ -53,6 +55,8 @@ class ODConvAttention(nn.Module):
         min_channel (int): Lower bound of the squeeze width.
         norm_cfg (dict, optional): Norm after the squeeze FC, an MMCV norm
             cfg; ``None`` for none. Defaults to BN, as the official code.
+        attentions (Sequence[str]): Which of ``'channel'``, ``'filter'``,
+            ``'spatial'`` and ``'kernel'`` to compute. Defaults to all.
     """
 
     def __init__(self,
@@ -63,7 +67,8 @@ class ODConvAttention(nn.Module):
                  reduction: float = 0.0625,
                  kernel_num: int = 4,
                  min_channel: int = 16,
-                 norm_cfg: Optional[dict] = dict(type='BN')) -> None:
+                 norm_cfg: Optional[dict] = dict(type='BN'),
+                 attentions: Sequence[str] = ATTENTION_NAMES) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.kernel_num = kernel_num
@@ -77,8 +82,8 @@ class ODConvAttention(nn.Module):
             spatial=taps > 1,
             kernel=kernel_num > 1)
         # The attentions computed, in the official order of the heads.
-        self.heads = tuple(a for a in ('channel', 'filter', 'spatial',
-                                       'kernel') if informative[a])
+        self.heads = tuple(a for a in check_attentions(attentions, kernel_num)
+                           if informative[a])
         if self.heads:
             width = max(int(in_channels * reduction), min_channel)
             self.fc = nn.Conv2d(in_channels, width, 1, bias=False)

@@ -187,7 +187,8 @@ def _anywhere(geom: ConvGeometry) -> bool:
 
 FORMULATIONS: Dict[str, Formulation] = {
     'static': Formulation(
-        'kernel_num=1 and a 1x1 kernel: the same kernel for every sample',
+        'kernel_num=1 and a 1x1 kernel (or attentions without spatial and '
+        'kernel): the same kernel for every sample',
         lambda geom: geom.static_kernel, static),
     'matmul': Formulation('a 1x1 kernel, groups=1 and padding=0',
                           is_plain_1x1, matmul),

@@ -8,13 +8,14 @@ The layer keeps the official implementation's parameter names and shapes
 by one of the formulations in ``FORMULATIONS``. Needs torch only.
 """
 import logging
-from typing import Optional, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 from torch.nn.modules.utils import _pair
 
-from ._args import IntOrPair, check_args, check_temperature, resolve_padding
+from ._args import (ATTENTION_NAMES, IntOrPair, check_args, check_attentions,
+                    check_temperature, resolve_padding)
 from ._log import log
 from .attention import Attentions, ODConvAttention
 from .formulations import (FORMULATIONS, IMPLS, ConvGeometry,
@@ -64,6 +65,11 @@ class ODConv2d(nn.Module):
             ``dict(type='BN')`` (official, checkpoint-compatible).
         impl (str): ``'auto'`` or a name of ``FORMULATIONS``; one that cannot
             compute this layer's geometry is refused.
+        attentions (Sequence[str]): The attentions to compute, any subset
+            of ``('channel', 'filter', 'spatial', 'kernel')``; an absent one
+            is 1 and builds no parameters. ``kernel_num > 1`` needs
+            ``'kernel'``; the empty subset with one kernel is a static conv.
+            Defaults to all four (ODConv).
     """
 
     # Recorded in every state dict's metadata, so that a future change of
@@ -101,13 +107,15 @@ class ODConv2d(nn.Module):
                  min_channel: int = 16,
                  temperature: float = 1.0,
                  attention_norm_cfg: Optional[dict] = dict(type='BN'),
-                 impl: str = 'auto') -> None:
+                 impl: str = 'auto',
+                 attentions: Sequence[str] = ATTENTION_NAMES) -> None:
         super().__init__()
         check_args(in_channels, out_channels, kernel_size, stride, dilation,
                    groups, kernel_num, reduction, min_channel)
         kernel_size, stride = _pair(kernel_size), _pair(stride)
         dilation = _pair(dilation)
         padding = resolve_padding(padding, kernel_size, stride, dilation)
+        self.attentions = check_attentions(attentions, kernel_num)
         # an instance copy: torch.compile (dynamo of torch 2.1) cannot read
         # a class-level dict through the instance
         self.kernel_bytes = dict(type(self).kernel_bytes)
@@ -119,7 +127,8 @@ class ODConv2d(nn.Module):
             reduction=reduction,
             kernel_num=kernel_num,
             min_channel=min_channel,
-            norm_cfg=attention_norm_cfg)
+            norm_cfg=attention_norm_cfg,
+            attentions=self.attentions)
         heads = self.attention.heads
         self.geometry = ConvGeometry(
             in_channels, out_channels, kernel_size, stride, padding,
@@ -170,8 +179,9 @@ class ODConv2d(nn.Module):
                 f'impl={impl!r} cannot compute this layer '
                 f'(kernel_num={self.kernel_num}, kernel_size='
                 f'{self.kernel_size}, groups={self.groups}, padding='
-                f'{self.padding}): it needs {FORMULATIONS[impl].needs}; '
-                f'use one of {self.applicable_impls()} or "auto"')
+                f'{self.padding}, attentions={self.attention.heads}): it '
+                f'needs {FORMULATIONS[impl].needs}; use one of '
+                f'{self.applicable_impls()} or "auto"')
         self._impl = impl
 
     def applicable_impls(self) -> Tuple[str, ...]:
@@ -350,6 +360,8 @@ class ODConv2d(nn.Module):
              f'groups={self.groups}, kernel_num={self.kernel_num}')
         if self.bias is not None:
             s += ', bias=True'
+        if self.attentions != ATTENTION_NAMES:
+            s += f', attentions={self.attentions}'
         if self.impl != 'auto':
             s += f', impl={self.impl!r}'
         return s
