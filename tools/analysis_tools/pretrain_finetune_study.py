@@ -56,11 +56,13 @@ QUICK_CLS_DATA = dict(train_per_class=2, val_per_class=1, image_size=32)
 QUICK_DET_DATA = dict(num_train=8, num_val=4, image_size=96)
 QUICK_ITERS = dict(cls=3, det=2)
 QUICK_CLS_OPTIONS = {
+    'default_hooks.checkpoint.interval': 1000,  # only the last one
     'train_dataloader.batch_size': 8,
     'train_dataloader.dataset.crop_padding': 2,
     'val_dataloader.batch_size': 64,
 }
 QUICK_DET_OPTIONS = {
+    'default_hooks.checkpoint.interval': 1000,
     'train_dataloader.batch_size': 2,
     'train_dataloader.num_workers': 0,
     'train_dataloader.persistent_workers': False,
@@ -207,8 +209,9 @@ def pretrain(config: str, work_dir: str, data: str, seed: int,
     from mmdet_odconv.workbench import save_backbone, setup_runtime
 
     setup_runtime()
-    cfg = load_config(config, cfg_options=cfg_options, work_dir=work_dir)
+    cfg = load_config(config, work_dir=work_dir)
     cfg.merge_from_dict(scale_iterations(cfg, max_iters))
+    cfg.merge_from_dict(cfg_options or {})  # the user's options win
     iters = int(cfg.train_cfg.max_iters)
     for loader in ('train_dataloader', 'val_dataloader'):
         cfg[loader].dataset.data_root = data
@@ -216,7 +219,7 @@ def pretrain(config: str, work_dir: str, data: str, seed: int,
     cfg.train_cfg.val_interval = cfg.train_cfg.val_begin = iters + 1
     cfg.randomness = dict(cfg.get('randomness') or {}, seed=seed)
     cfg.experiment_name = name
-    cfg.resume = True  # from work_dir's latest checkpoint, if any
+    cfg.resume = _has_checkpoint(work_dir)
     if cfg.get('visualizer') is not None:  # a named process-wide singleton
         cfg.visualizer.name = f'{name}_{time.time_ns()}'
     runner = Runner.from_cfg(cfg)
@@ -233,6 +236,13 @@ def pretrain(config: str, work_dir: str, data: str, seed: int,
                 s_per_iter=_median_step_time(runner))
 
 
+def _has_checkpoint(work_dir: str) -> bool:
+    """Whether an interrupted training left a checkpoint to resume from
+    (MMEngine's ``resume=True`` would otherwise look again at ``val()``)."""
+    from mmengine.runner import find_latest_checkpoint
+    return osp.isdir(work_dir) and find_latest_checkpoint(work_dir) is not None
+
+
 def _median_step_time(runner) -> float:
     """Median seconds per training iteration (data + step) logged by
     ``IterTimerHook``, the first one (warm-up) left out; NaN if none."""
@@ -246,19 +256,20 @@ def _median_step_time(runner) -> float:
 
 def _finetune_options(config: str, det_iters: Optional[int],
                       cfg_options: Optional[dict], checkpoint: str,
-                      seed: int, name: str) -> Dict[str, Any]:
+                      seed: int, work_dir: str,
+                      name: str) -> Dict[str, Any]:
+    """The ``--cfg-options`` of one fine-tuning: the schedule stretched
+    to ``det_iters``, then the user's options, then the run's own."""
     from mmdet_odconv.utils import load_config
-    user = dict(cfg_options or {})
-    opts = dict(user)
-    opts.update(scale_iterations(load_config(config, cfg_options=user),
-                                 det_iters))
-    opts.setdefault('train_cfg.max_iters',
-                    int(load_config(config).train_cfg.max_iters))
+    cfg = load_config(config)
+    opts = {'train_cfg.max_iters': int(cfg.train_cfg.max_iters)}
+    opts.update(scale_iterations(cfg, det_iters))
+    opts.update(cfg_options or {})
     opts.update({
         'model.backbone.init_cfg.checkpoint': checkpoint,
         'randomness.seed': seed,
         'experiment_name': name,
-        'resume': True,
+        'resume': _has_checkpoint(work_dir),
     })
     return opts
 
@@ -337,11 +348,12 @@ def run_one(args: argparse.Namespace, model: str, seed: int,
                 f'{fit["not_loaded"][:5]}')
     if 'finetune' not in record:
         print(f'[study] {key}: fine-tuning ({osp.basename(det_cfg)})')
+        work_dir = osp.join(run_dir, 'finetune')
         opts = _finetune_options(det_cfg, args.det_iters, _det_options(args),
-                                 osp.abspath(backbone), seed,
+                                 osp.abspath(backbone), seed, work_dir,
                                  f'{key}-finetune')
-        met = _demo_tool().train_and_evaluate(
-            det_cfg, osp.join(run_dir, 'finetune'), args.det_data, opts)
+        met = _demo_tool().train_and_evaluate(det_cfg, work_dir,
+                                              args.det_data, opts)
         record['finetune'] = dict({k: float(v)
                                    for k, v in met.items()},
                                   iters=opts['train_cfg.max_iters'])
