@@ -56,7 +56,8 @@ def build_runner(config: str,
     from mmdet_odconv.utils import (check_annotations, check_checkpoint,
                                     check_init_checkpoints, load_config)
     from mmdet_odconv.workbench import (generate_coco_dataset,
-                                        is_complete_dataset, setup_runtime)
+                                        is_complete_dataset, setup_runtime,
+                                        use_saved_temperature)
 
     setup_runtime()
 
@@ -83,7 +84,7 @@ def build_runner(config: str,
     check_annotations(cfg, LOADERS, ('val_evaluator', 'test_evaluator'))
     check_init_checkpoints(cfg)
     check_checkpoint(cfg)
-    return Runner.from_cfg(cfg)
+    return Runner.from_cfg(use_saved_temperature(cfg))
 
 
 def train_then_validate(runner) -> dict:
@@ -119,6 +120,8 @@ def draw_predictions(runner, data: str, out_dir: str, num: int) -> list:
     from mmdet.apis import inference_detector
     from mmdet.registry import VISUALIZERS
 
+    from mmdet_odconv.converters import check_not_an_input
+
     model = runner.model
     model.cfg = runner.cfg
     model.eval()
@@ -131,6 +134,7 @@ def draw_predictions(runner, data: str, out_dir: str, num: int) -> list:
         result = inference_detector(model, path)
         img = mmcv.imconvert(mmcv.imread(path), 'bgr', 'rgb')
         out = osp.join(out_dir, osp.basename(path))
+        check_not_an_input(out, [('val image', path)])
         vis.add_datasample('pred', img, data_sample=result, draw_gt=False,
                            pred_score_thr=0.5, out_file=out)
         written.append(out)

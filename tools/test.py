@@ -23,10 +23,12 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmdet_odconv  # noqa: E402,F401  (registers ODConv, safe globals)
+from mmdet_odconv.converters import check_not_an_input  # noqa: E402
 from mmdet_odconv.utils import (check_annotations,  # noqa: E402
                                 check_checkpoint, check_data, load_config)
 from mmdet_odconv.workbench import (adapt_dist_cfg_for_cpu,  # noqa: E402
-                                    fast_coco, setup_runtime)
+                                    fast_coco, setup_runtime,
+                                    use_saved_temperature)
 
 
 def parse_args(argv=None):
@@ -107,9 +109,14 @@ def _add_tta(cfg: Config) -> Config:
     return cfg
 
 
-def _check_out(path: str) -> None:
+def _check_out(path: str, inputs=()) -> None:
     """--out must be a .pkl file we can write (checked before testing, so
-    hours of evaluation are not lost at the end)."""
+    hours of evaluation are not lost at the end), none of ``inputs``
+    (``(what, path)`` pairs: the files the test reads)."""
+    try:
+        check_not_an_input(path, inputs)
+    except ValueError as e:
+        raise SystemExit(f'--out {e}') from e
     if not path.endswith(('.pkl', '.pickle')):
         raise SystemExit(f'--out must name a .pkl file, got {path}')
     if osp.isdir(path):
@@ -139,12 +146,14 @@ def main(argv=None):
     cfg.load_from = args.checkpoint
     adapt_dist_cfg_for_cpu(cfg)
     if args.out is not None:
-        _check_out(args.out)
+        _check_out(args.out, [('checkpoint', args.checkpoint),
+                              ('config', args.config)])
     check_data(cfg, ['test_dataloader'], ['test_evaluator'])
     check_annotations(cfg, ['test_dataloader'], ['test_evaluator'])
     if args.allow_partial_load:
         cfg.allow_partial_load = True
     check_checkpoint(cfg, args.checkpoint)
+    use_saved_temperature(cfg)
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
     if args.tta:

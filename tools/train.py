@@ -25,7 +25,8 @@ from mmdet_odconv.utils import (check_annotations,  # noqa: E402
                                 check_checkpoint, check_data,
                                 check_init_checkpoints, load_config)
 from mmdet_odconv.workbench import (adapt_dist_cfg_for_cpu,  # noqa: E402
-                                    fast_coco, setup_runtime)
+                                    fast_coco, setup_runtime,
+                                    use_saved_temperature)
 
 LOADERS = ('train_dataloader', 'val_dataloader')
 EVALUATORS = ('val_evaluator', )
@@ -133,6 +134,7 @@ def main(argv=None):
     setup_runtime()
     cfg = adapt_dist_cfg_for_cpu(build_cfg(args))
     check_inputs(cfg)
+    use_saved_temperature(cfg)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:

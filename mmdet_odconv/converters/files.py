@@ -7,7 +7,7 @@ import os
 import os.path as osp
 import stat
 import tempfile
-from typing import Any
+from typing import Any, Iterable, Optional, Tuple
 
 import torch
 
@@ -41,6 +41,27 @@ def check_destination(dst: str) -> None:
     if not osp.isdir(parent):
         raise ValueError(f'cannot write {dst}: {parent} is a file, not a '
                          'folder')
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file, however spelled: ``./a/../a``,
+    symlinks and hard links included."""
+    try:
+        return osp.samefile(a, b)
+    except OSError:  # one does not exist (yet)
+        return osp.realpath(a) == osp.realpath(b)
+
+
+def check_not_an_input(dst: str,
+                       inputs: Iterable[Tuple[str, Optional[str]]]) -> None:
+    """Raise a ValueError if writing ``dst`` would write over one of the
+    files a tool reads: ``inputs`` are ``(what, path)`` pairs (a None or
+    remote path is skipped)."""
+    for what, path in inputs:
+        if path and '://' not in path and same_file(dst, path):
+            raise ValueError(
+                f'{dst} is the {what} this command reads ({path}); writing '
+                'it would destroy it: give another output path')
 
 
 def _mode_for(dst: str) -> int:

@@ -13,6 +13,7 @@ import re
 from collections import OrderedDict
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
+import torch
 import torch.nn as nn
 from mmengine.config import Config
 
@@ -21,9 +22,8 @@ from .safe_load import safe_torch_load
 ALLOW_PARTIAL_KEY = 'allow_partial_load'
 PARTIAL_HINT = (
     'If partial loading is what you want (e.g. fine-tuning on another set '
-    'of classes, or starting an ODConv model from a static detector), pass '
-    f'--allow-partial-load (or set {ALLOW_PARTIAL_KEY} = True in the '
-    'config).')
+    'of classes), pass --allow-partial-load (or set '
+    f'{ALLOW_PARTIAL_KEY} = True in the config).')
 _SHOW = 8  # keys listed per kind
 
 Shape = Tuple[int, ...]
@@ -39,6 +39,9 @@ class StateDictDiff(NamedTuple):
     unexpected: List[str]  # in the checkpoint, not in the model
     mismatched: List[Tuple[str, Shape, Shape]]  # key, checkpoint, model
     errors: List[str]  # other errors raised by the modules' loading
+    # ODConv layers whose kernel bank was filled from a static (4-D) or
+    # one-kernel weight, which the layer inflates on loading
+    inflated: Tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.missing or self.unexpected or self.mismatched
@@ -56,6 +59,13 @@ def load_state_dict_file(path: str) -> 'OrderedDict[str, Any]':
     Local files go through :func:`safe_torch_load` (clear errors for files
     that are not checkpoints); remote ones through MMEngine's loader.
     """
+    state, _ = load_checkpoint_file(path)
+    return state
+
+
+def load_checkpoint_file(path: str) -> Tuple['OrderedDict[str, Any]', dict]:
+    """The model weights in a checkpoint, keyed as MMEngine loads them, and
+    the checkpoint's ``meta`` dict (empty if it has none)."""
     if is_remote(path):
         from mmengine.runner.checkpoint import CheckpointLoader
         ckpt = CheckpointLoader.load_checkpoint(path, map_location='cpu')
@@ -65,18 +75,27 @@ def load_state_dict_file(path: str) -> 'OrderedDict[str, Any]':
         raise ValueError(f'{path} holds a {type(ckpt).__name__}, not a dict '
                          'of weights (a state dict or an MMEngine checkpoint)')
     state = ckpt.get('state_dict', ckpt)
+    meta = ckpt.get('meta') if 'state_dict' in ckpt else None
     # MMEngine strips DataParallel / DDP prefixes the same way.
     return OrderedDict(
-        (re.sub(r'^module\.', '', k), v) for k, v in state.items())
+        (re.sub(r'^module\.', '', k), v)
+        for k, v in state.items()), meta if isinstance(meta, dict) else {}
 
 
 def compare_state_dict(model: nn.Module,
-                       state_dict: Dict[str, Any]) -> StateDictDiff:
+                       state_dict: Dict[str, Any],
+                       inflation_ok: bool = True) -> StateDictDiff:
     """Load ``state_dict`` into ``model`` as MMEngine does and report.
 
     Every module's own ``_load_from_state_dict`` runs, so what a layer
-    converts on loading (ODConv inflating static or one-kernel weights) is
-    not reported. ``model`` is modified: pass a throwaway one.
+    converts on loading (ODConv inflating static or one-kernel weights into
+    its bank) is judged after that conversion. A weight left at its initial
+    value is reported unless the loaded model cannot depend on it: the
+    kernel attention of a bank of identical kernels (an inflated one), and
+    all attention weights of a layer whose sigmoid heads are zero (a static
+    conv inflated without attention: each attention is a constant 0.5).
+    ``inflation_ok=False`` (resuming a run, converting checkpoints)
+    reports those weights too. ``model`` is modified: pass a throwaway one.
     """
     missing: List[str] = []
     unexpected: List[str] = []
@@ -110,12 +129,50 @@ def compare_state_dict(model: nn.Module,
         else:
             errors.append(msg)
     missing = [k for k in missing if not k.endswith('num_batches_tracked')]
-    return StateDictDiff(missing, unexpected, mismatched, errors)
+    inflated, irrelevant = _inflated_banks(model, state_dict, own)
+    if inflation_ok:
+        missing = [k for k in missing if not k.startswith(irrelevant)]
+    return StateDictDiff(missing, unexpected, mismatched, errors, inflated)
 
 
-def likely_causes(model: nn.Module, state_dict: Dict[str, Any],
-                  diff: StateDictDiff) -> List[str]:
-    """Guess, from the shapes, why a checkpoint does not fit a model."""
+def _inflated_banks(model: nn.Module, state_dict: Dict[str, Any],
+                    own: Dict[str, Shape]
+                    ) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    """ODConv layers given a weight of another shape that loaded (inflated
+    banks), and the key prefixes the loaded model does not depend on."""
+    from ..layers import ODConv2d
+    inflated: List[str] = []
+    irrelevant: List[str] = []
+    for name, m in model.named_modules():
+        if not isinstance(m, ODConv2d):
+            continue
+        key = f'{name}.weight' if name else 'weight'
+        given = state_dict.get(key)
+        if hasattr(given, 'shape') and tuple(given.shape) != own[key]:
+            inflated.append(name)
+        bank = m.weight.detach()
+        if not all(torch.equal(bank[0], k) for k in bank[1:]):
+            continue  # distinct kernels: the kernel attention matters
+        att = f'{name}.attention.' if name else 'attention.'
+        heads = [m.attention._modules[h]
+                 for h in getattr(m.attention, 'sigmoid_heads', ())]
+        if all(not h.weight.any() and (h.bias is None or not h.bias.any())
+               for h in heads):
+            irrelevant.append(att)  # constant attentions, one kernel
+        else:
+            irrelevant.append(f'{att}kernel_fc.')
+    return tuple(inflated), tuple(irrelevant)
+
+
+def likely_causes(model: nn.Module,
+                  state_dict: Dict[str, Any],
+                  diff: StateDictDiff,
+                  resume: bool = False) -> List[str]:
+    """Guess, from the shapes, why a checkpoint does not fit a model.
+
+    ``resume``: the checkpoint is to continue a run, which needs the very
+    model it was saved from (no inflation).
+    """
     ours = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     theirs = {
         k: tuple(v.shape)
@@ -149,6 +206,13 @@ def likely_causes(model: nn.Module, state_dict: Dict[str, Any],
     elif has_att != any('.attention.' in k for k in ours):
         causes.append('the checkpoint and the config place ODConv in '
                       'different layers (another backbone or placement)')
+    if resume and diff.inflated:
+        causes.append(
+            'a resumed run continues the model the checkpoint was saved '
+            'from, so its config must be the one it was trained with; to '
+            'start this config from the checkpoint (static or 1-kernel '
+            'weights are inflated into the kernel banks), give it as '
+            'load_from instead of resuming')
     heads = [(k, a, b) for k, a, b in diff.mismatched
              if re.search(r'(fc|conv)_cls\.', k)]
     if heads:
@@ -193,9 +257,15 @@ def _keys(title: str, keys: List[str]) -> List[str]:
             ] + [f'    {k}' for k in keys[:_SHOW]]
 
 
-def mismatch_message(path: str, config: str, model: nn.Module,
-                     state_dict: Dict[str, Any], diff: StateDictDiff) -> str:
-    """The report a tool prints when ``path`` does not fit the model."""
+def mismatch_message(path: str,
+                     config: str,
+                     model: nn.Module,
+                     state_dict: Dict[str, Any],
+                     diff: StateDictDiff,
+                     advice: str = PARTIAL_HINT,
+                     resume: bool = False) -> str:
+    """The report a tool prints when ``path`` does not fit the model;
+    ``advice`` ends it: what the calling tool accepts to go on anyway."""
     lines = [f'Checkpoint {path} does not fit the model of {config}:']
     lines += _keys('keys of the model missing from the checkpoint',
                    diff.missing)
@@ -206,34 +276,82 @@ def mismatch_message(path: str, config: str, model: nn.Module,
         [f'{k}: {list(a)} vs {list(b)}' for k, a, b in diff.mismatched])
     lines += _keys('errors', diff.errors)
     lines.append('Likely cause: ' +
-                 '; '.join(likely_causes(model, state_dict, diff)) + '.')
+                 '; '.join(likely_causes(model, state_dict, diff, resume)) +
+                 '.')
     lines.append('MMEngine would load the rest and leave these weights '
-                 'random, so results would not be those of the checkpoint. ' +
-                 PARTIAL_HINT)
+                 'random, so results would not be those of the checkpoint.' +
+                 (f' {advice}' if advice else ''))
     return '\n'.join(lines)
 
 
 def load_checkpoint_into(model: nn.Module,
                          path: str,
                          config: str = 'the config',
-                         allow_partial: bool = False) -> StateDictDiff:
+                         allow_partial: bool = False,
+                         advice: str = PARTIAL_HINT,
+                         resume: bool = False,
+                         apply_temperature: bool = True) -> StateDictDiff:
     """Load a checkpoint (path or URL) into ``model``; it must fit.
+
+    Static or one-kernel weights that ODConv layers inflate into their
+    banks fit (logged in one line), except when ``resume``. With
+    ``apply_temperature`` the temperature the checkpoint was saved at is
+    applied (:func:`apply_saved_temperature`).
 
     Raises:
         CheckpointError: if the file is not a checkpoint, or (unless
             ``allow_partial``) keys are missing, unexpected or of another
-            shape; the message names them, the likely cause and the flag
-            that allows partial loading.
+            shape; the message names them, the likely cause and
+            ``advice``: what the calling tool accepts to load it anyway.
     """
     try:
-        state_dict = load_state_dict_file(path)
+        state_dict, meta = load_checkpoint_file(path)
     except (ValueError, OSError) as e:  # not a checkpoint, not found
         raise CheckpointError(str(e)) from e
-    diff = compare_state_dict(model, state_dict)
+    diff = compare_state_dict(model, state_dict, inflation_ok=not resume)
     if diff and not allow_partial:
         raise CheckpointError(
-            mismatch_message(path, config, model, state_dict, diff))
+            mismatch_message(path, config, model, state_dict, diff, advice,
+                             resume))
+    if diff.inflated:
+        log_inflation(path, diff)
+    if apply_temperature:
+        apply_saved_temperature(model, meta, path)
     return diff
+
+
+def log_inflation(path: str, diff: StateDictDiff) -> None:
+    """One line saying which ODConv banks a checkpoint was inflated into."""
+    from mmengine.logging import print_log
+    print_log(
+        f'{path}: the static or 1-kernel weights of {len(diff.inflated)} '
+        f'ODConv layers (e.g. {diff.inflated[0]}) were inflated into their '
+        'kernel banks; the model computes what the checkpoint computed, '
+        'and the attention weights it lacks cannot change that',
+        logger='current')
+
+
+TEMPERATURE_KEY = 'odconv_temperature'  # ODConvTemperatureHook's meta key
+
+
+def apply_saved_temperature(model: nn.Module, meta: Optional[dict],
+                            source: str) -> Optional[float]:
+    """Set every ODConv of ``model`` to the temperature a checkpoint was
+    saved at (``meta['odconv_temperature']``, written mid-anneal by
+    ``ODConvTemperatureHook``), logging it in one line; the value, or None
+    when the checkpoint records none (or the model has no ODConv)."""
+    t = (meta or {}).get(TEMPERATURE_KEY)
+    if t is None:
+        return None
+    from mmengine.logging import print_log
+
+    from ..layers import set_temperature
+    if set_temperature(model, float(t)) == 0:
+        return None
+    print_log(f'{source}: ODConv temperature {float(t):g}, as saved in the '
+              f"checkpoint's meta['{TEMPERATURE_KEY}']",
+              logger='current')
+    return float(t)
 
 
 def checkpoint_to_load(cfg: Config) -> Optional[str]:
@@ -256,7 +374,9 @@ def check_checkpoint(cfg: Config, path: Optional[str] = None) -> None:
     the runner will load (:func:`checkpoint_to_load`); the check loads it
     into a throwaway model. Skipped when the config sets
     ``allow_partial_load=True`` (the tools' ``--allow-partial-load``). A
-    missing file, or one that is not a checkpoint, stops here too.
+    missing file, or one that is not a checkpoint, stops here too. Static
+    or one-kernel weights that ODConv inflates fit, except for a resumed
+    run (``resume=True``), which must continue the same model.
     """
     auto = path is None and cfg.get('resume') and not cfg.get('load_from')
     path = path or checkpoint_to_load(cfg)
@@ -270,7 +390,11 @@ def check_checkpoint(cfg: Config, path: Optional[str] = None) -> None:
     from .config import build_detector
     try:
         load_checkpoint_into(
-            build_detector(cfg), path, cfg.filename or 'the config')
+            build_detector(cfg),
+            path,
+            cfg.filename or 'the config',
+            resume=bool(cfg.get('resume', False)),
+            apply_temperature=False)  # the runner's own model gets it
     except CheckpointError as e:
         raise SystemExit(str(e)) from e
 

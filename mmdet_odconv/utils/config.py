@@ -28,15 +28,19 @@ def load_config(path: str,
 def build_detector(config: Union[str, Config],
                    cfg_options: Optional[dict] = None,
                    checkpoint: Optional[str] = None,
-                   allow_partial: bool = False) -> nn.Module:
+                   allow_partial: bool = False,
+                   advice: str = '') -> nn.Module:
     """The detector of a config (or config path), on the CPU, in eval mode.
 
     Built as MMEngine's runner builds it (the config's default scope, a
     top-level ``data_preprocessor``), without pretrained ``init_cfg``
     weights; SyncBN becomes BN so it runs in one process. ``checkpoint``
     (a path or URL) is loaded and must fit the model unless
-    ``allow_partial``: else :class:`CheckpointError` names the keys and
-    the likely cause. The config is kept as ``model.cfg``, as MMDetection's
+    ``allow_partial``: else :class:`CheckpointError` names the keys, the
+    likely cause and ``advice`` (what the calling tool accepts to load it
+    anyway; nothing by default). Static or one-kernel weights that ODConv
+    inflates fit, and the temperature the checkpoint was saved at is
+    applied. The config is kept as ``model.cfg``, as MMDetection's
     ``init_detector`` does, for ``inference_detector``.
     """
     from mmengine.model import revert_sync_batchnorm
@@ -58,5 +62,5 @@ def build_detector(config: Union[str, Config],
     model.cfg = cfg
     if checkpoint:
         load_checkpoint_into(model, checkpoint, cfg.filename or 'the config',
-                             allow_partial)
+                             allow_partial, advice)
     return model.eval()

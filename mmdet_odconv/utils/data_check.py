@@ -7,8 +7,10 @@ dataloaders need exist (:func:`check_data`), and its COCO annotation files
 """
 import json
 import math
+import os
 import os.path as osp
-from typing import Any, Dict, Iterable, List, NoReturn, Optional
+from typing import (Any, BinaryIO, Dict, Iterable, List, NoReturn, Optional,
+                    Tuple)
 
 from mmengine.config import Config
 
@@ -46,11 +48,27 @@ def _evaluators(cfg: Config, name: str) -> List[Any]:
     return list(evs) if isinstance(evs, (list, tuple)) else [evs]
 
 
+def is_local(path: Any, backend_args: Any = None) -> bool:
+    """Whether ``path`` is a file path this machine reads directly.
+
+    Not: URLs and other schemes (``s3://``, ``https://``, ``petrel://``,
+    ...) whatever ``backend_args`` says, and any path read through a
+    backend other than MMEngine's local one (``backend_args`` naming e.g.
+    ``petrel`` or ``lmdb``). Those are left to MMEngine.
+    """
+    if not isinstance(path, str) or '://' in path:
+        return False
+    backend = (backend_args.get('backend')
+               if isinstance(backend_args, dict) else None)
+    return backend in (None, 'local', 'disk')
+
+
 def missing_data(cfg: Config,
                  loaders: Iterable[str],
                  evaluators: Iterable[str] = ()) -> List[str]:
-    """Paths the named dataloaders and evaluators need that do not exist
-    (evaluators: their local ``ann_file``)."""
+    """Local paths the named dataloaders and evaluators need that do not
+    exist (evaluators: their ``ann_file``); paths that are not local
+    (:func:`is_local`) are not checked."""
     missing = []
     for name in loaders:
         loader = cfg.get(name)
@@ -60,17 +78,17 @@ def missing_data(cfg: Config,
             if not isinstance(ds, dict):
                 continue
             root = ds.get('data_root') or ''
+            backend_args = ds.get('backend_args')
             ann = ds.get('ann_file')
-            if ann and not osp.exists(osp.join(root, ann)):
-                missing.append(f'{osp.join(root, ann)} ({name})')
             img = (ds.get('data_prefix') or {}).get('img')
-            if img and not osp.isdir(osp.join(root, img)):
-                missing.append(f'{osp.join(root, img)} ({name})')
+            for rel, exists in ((ann, osp.exists), (img, osp.isdir)):
+                path = osp.join(root, rel) if isinstance(rel, str) else None
+                if rel and is_local(path, backend_args) and not exists(path):
+                    missing.append(f'{path} ({name})')
     for name in evaluators:
         for ev in _evaluators(cfg, name):
             ann = ev.get('ann_file') if isinstance(ev, dict) else None
-            if (isinstance(ann, str) and '://' not in ann
-                    and not ev.get('backend_args') and not osp.exists(ann)):
+            if is_local(ann, ev.get('backend_args')) and not osp.exists(ann):
                 missing.append(f'{ann} ({name})')
     return missing
 
@@ -80,14 +98,9 @@ def check_data(cfg: Config,
                evaluators: Iterable[str] = ()) -> None:
     """Exit with a message naming the missing files and the way to fix it.
 
-    Only local paths are checked; configs with a remote ``backend_args``
-    (e.g. petrel) are left alone.
+    Only local paths are checked (:func:`is_local`): remote data (a URL,
+    ``s3://``, a petrel ``backend_args``) is left to MMEngine.
     """
-    for name in loaders:
-        ds = (cfg.get(name) or {}).get('dataset') or {}
-        if any(isinstance(d, dict) and d.get('backend_args')
-               for d in _innermost(ds)):
-            return
     missing = missing_data(cfg, loaders, evaluators)
     if not missing:
         return
@@ -198,7 +211,11 @@ def check_coco_annotations(path: str, strict: bool = True) -> Dict[str, Any]:
     requires ``annotations``, non-empty lists, and consistent, positive
     boxes, file names, sizes and ids (what our generator writes).
     """
-    coco = load_json(path)
+    return _check_coco(path, load_json(path), strict)
+
+
+def _check_coco(path: str, coco: Any, strict: bool) -> Dict[str, Any]:
+    """The checks of :func:`check_coco_annotations` on a loaded file."""
     if not isinstance(coco, dict):
         _fail(
             path, f'the top level is a {type(coco).__name__}, not an '
@@ -284,8 +301,7 @@ def coco_annotation_files(cfg: Config,
     files: List[str] = []
 
     def add(path: Optional[str], backend_args: Any) -> None:
-        if (isinstance(path, str) and path.endswith('.json')
-                and not backend_args and '://' not in path
+        if (is_local(path, backend_args) and path.endswith('.json')
                 and path not in files):
             files.append(path)
 
@@ -307,11 +323,139 @@ def check_annotations(cfg: Config,
                       loaders: Iterable[str],
                       evaluators: Iterable[str] = ()) -> None:
     """Exit, naming the file and the problem, if a COCO annotation file
-    of the named dataloaders or evaluators is truncated or malformed."""
+    of the named dataloaders or evaluators is truncated or malformed.
+
+    Runs once per job: in a distributed job's processes other than rank 0
+    it does nothing (rank 0 stops the job). Each file is read in a
+    streaming pass (:func:`check_coco_file`), not loaded.
+    """
+    if is_distributed_worker():
+        return
     for path in coco_annotation_files(cfg, loaders, evaluators):
         if not osp.isfile(path):
             continue  # check_data reports missing dataset files
         try:
-            check_coco_annotations(path, strict=False)
+            check_coco_file(path)
         except ValueError as e:
             raise SystemExit(str(e)) from e
+
+
+def is_distributed_worker() -> bool:
+    """Whether this process is a rank other than 0 of a distributed job,
+    from the launcher's environment (``RANK``, else ``LOCAL_RANK``)."""
+    for var in ('RANK', 'LOCAL_RANK'):
+        value = os.environ.get(var, '').strip()
+        if value:
+            return value != '0'
+    return False
+
+
+# --------------------------------------------------------------------------
+# A streaming look at a large COCO file
+# --------------------------------------------------------------------------
+_CHUNK = 16 << 20  # bytes read at a time when searching
+_SNIFF = 1 << 16  # bytes looked at at either end
+_TAIL = 8 << 20  # where the keys after 'annotations' are looked for
+_WS = b' \t\r\n'
+_KEYS = (b'images', b'annotations', b'categories', b'info', b'licenses')
+
+
+def check_coco_file(path: str) -> None:
+    """What ``check_coco_annotations(path, strict=False)`` checks, without
+    loading the ``annotations`` list, the bulk of a COCO file.
+
+    A file cut short does not end with the closing ``}``. Otherwise what
+    comes before ``"annotations"`` (``info``, ``licenses``, ``images``) and
+    what follows the list (``categories``, up to the final ``}``) is
+    parsed, and of the list only its opening ``[`` and closing ``]`` are
+    looked at; MMDetection parses it. Files laid out otherwise (no
+    ``annotations``, small lists after it missing from the last
+    ``_TAIL`` bytes) and any problem found are left to the full check, so
+    the messages are those of :func:`check_coco_annotations`.
+
+    Raises:
+        ValueError: naming the file and what is wrong.
+    """
+    if not osp.isfile(path):
+        load_json(path)  # names a missing file or a folder
+    size = osp.getsize(path)
+    with open(path, 'rb') as f:
+        head = f.read(_SNIFF).lstrip(b'\xef\xbb\xbf' + _WS)
+        f.seek(max(0, size - _SNIFF))
+        end = f.read().rstrip(_WS)
+        if head.startswith(b'{') and end and not end.endswith(b'}'):
+            last = end[-1:].decode('latin-1')
+            _fail(
+                path, 'it is not a complete JSON file: it ends early, '
+                f"after {size} bytes (its last character is {last!r}, not "
+                "the '}' that closes it), i.e. it was cut short")
+        coco = _read_around_annotations(f, size) if head[:1] == b'{' \
+            else None
+    if coco is None:
+        check_coco_annotations(path, strict=False)
+    else:
+        _check_coco(path, coco, strict=False)
+
+
+def _read_around_annotations(f: BinaryIO, size: int) -> Optional[dict]:
+    """The top-level object of a COCO file with ``annotations`` stood in
+    for by an empty list, read around that list; None where the layout
+    is not the usual one or something does not parse."""
+    key = _find_key(f, b'annotations', 0, size)
+    if key is None:
+        return None
+    start, value = key
+    f.seek(0)
+    before = f.read(start).rstrip(_WS)
+    f.seek(value)
+    if f.read(1) != b'[' or not before.endswith(b','):
+        return None
+    tail_from = max(value + 1, size - _TAIL)
+    after = [k for k in (_find_key(f, n, tail_from, size) for n in _KEYS)
+             if k is not None]
+    if not after:
+        return None
+    first = min(k for k, _ in after)
+    f.seek(tail_from)
+    region = f.read(first - tail_from).rstrip(_WS)
+    f.seek(first)
+    rest = f.read()
+    if not region.endswith(b',') or not region[:-1].rstrip(_WS).endswith(
+            b']'):
+        return None
+    try:
+        coco = json.loads((before[:-1] + b'}').decode('utf-8-sig'))
+        coco_after = json.loads(b'{' + rest)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not (isinstance(coco, dict) and isinstance(coco_after, dict)):
+        return None
+    coco.update(coco_after)
+    coco['annotations'] = []
+    return coco
+
+
+def _skip_ws(data: bytes, i: int) -> int:
+    """The first offset from ``i`` on that is not whitespace."""
+    while data[i:i + 1] in (b' ', b'\t', b'\r', b'\n'):
+        i += 1
+    return i
+
+
+def _find_key(f: BinaryIO, name: bytes, start: int,
+              end: int) -> Optional[Tuple[int, int]]:
+    """Offsets of the first ``"name":`` in ``[start, end)`` and of its
+    value, read in chunks."""
+    needle = b'"' + name + b'"'
+    pos = start
+    while pos < end:
+        f.seek(pos)
+        chunk = f.read(min(_CHUNK, end - pos) + len(needle) + 64)
+        i = chunk.find(needle)
+        while i >= 0:
+            j = _skip_ws(chunk, i + len(needle))
+            if chunk[j:j + 1] == b':':
+                return pos + i, pos + _skip_ws(chunk, j + 1)
+            i = chunk.find(needle, i + 1)
+        pos += _CHUNK
+    return None

@@ -11,6 +11,8 @@ which registers the hooks and the optimizer wrapper below.
 - ``rng_state_hook``: ``RNGStateHook``, the torch RNG in checkpoints, so a
   resumed iteration-based run continues bit for bit;
 - ``ddp_check_hook``: ``DDPConsistencyHook``, ranks hold equal parameters;
+- ``saved_temperature_hook``: ``SavedTemperatureHook``, a loaded
+  checkpoint's saved ODConv temperature applied to the runner's model;
 - ``runtime``: denormal flushing and glibc allocator tuning for CPUs;
 - ``fast_coco``: opt-in faster-coco-eval in place of pycocotools;
 - ``shapes_cls`` and ``classification``: the generated classification set
@@ -22,6 +24,8 @@ from .fast_coco import FAST_COCO_ENV, use_faster_coco_eval
 from .optim_wrapper import BF16AutocastOptimWrapper
 from .rng_state_hook import RNGStateHook
 from .runtime import flush_denormals, setup_runtime, tune_cpu_allocator
+from .saved_temperature_hook import (SavedTemperatureHook,
+                                     use_saved_temperature)
 from .synthetic_coco import (DEMO_CLASSES, generate_coco_dataset,
                              is_complete_dataset)
 from .shapes_cls import (CLS_CLASSES, generate_shapes_cls,
@@ -34,7 +38,8 @@ __all__ = [
     'adapt_dist_cfg_for_cpu', 'BF16AutocastOptimWrapper', 'RNGStateHook',
     'DDPConsistencyHook', 'setup_runtime', 'flush_denormals',
     'tune_cpu_allocator', 'use_faster_coco_eval', 'FAST_COCO_ENV',
-    'CLS_CLASSES', 'generate_shapes_cls', 'is_complete_shapes_cls',
-    'load_shapes_cls', 'BackboneClassifier', 'ShapesClsDataset',
-    'TopKAccuracy', 'backbone_fit', 'save_backbone'
+    'SavedTemperatureHook', 'use_saved_temperature', 'CLS_CLASSES',
+    'generate_shapes_cls', 'is_complete_shapes_cls', 'load_shapes_cls',
+    'BackboneClassifier', 'ShapesClsDataset', 'TopKAccuracy',
+    'backbone_fit', 'save_backbone'
 ]

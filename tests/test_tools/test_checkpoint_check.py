@@ -1,6 +1,7 @@
 """Checkpoints that do not fit the config are refused by every tool that
-loads one, naming the keys and the likely cause (issue #17.1), and files
-that are not checkpoints are named as such (#14.6)."""
+loads one, naming the keys and the likely cause; what ODConv inflates on
+loading fits; files that are not checkpoints are named as such."""
+import logging
 import os
 
 import pytest
@@ -54,21 +55,79 @@ def test_odconv_checkpoint_on_static_config():
     assert 'ODConv checkpoint given with a static config' in causes
 
 
-def test_static_checkpoint_on_odconv_config():
-    # the layer inflates the 4-D weights, so only the attention is missing
-    diff, causes = _diff_and_causes(OD4, _state_dict(STATIC))
-    assert not diff.mismatched
-    assert diff.missing and all('.attention.' in k for k in diff.missing)
-    assert 'static detector given with an ODConv config' in causes
+def _backbone_outputs(model, x):
+    with torch.no_grad():
+        return model.eval().backbone(x)
+
+
+@pytest.mark.parametrize('source', [STATIC, OD1])
+def test_static_and_1x_checkpoints_fit_an_odconv_4x_config(source):
+    """The layer inflates static and one-kernel weights into its bank; the
+    attention weights the checkpoint lacks cannot change the output, so
+    nothing is left random: the loaded model computes the checkpoint's."""
+    trained = build_detector(source, cfg_options=TINY)
+    od4 = build_detector(OD4, cfg_options=TINY)
+    diff = compare_state_dict(od4, trained.state_dict())
+    assert not diff
+    assert 'backbone.layer1.0.conv1' in diff.inflated
+    x = torch.randn(2, 3, 64, 64)
+    for got, want in zip(_backbone_outputs(od4, x),
+                         _backbone_outputs(trained, x)):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+    # a run resumed from it must continue the same model: all reported
+    strict = compare_state_dict(
+        build_detector(OD4, cfg_options=TINY), trained.state_dict(),
+        inflation_ok=False)
+    assert strict.missing and all('.attention.' in k for k in strict.missing)
+
+
+def test_a_random_attention_is_still_reported():
+    """Only what the loaded model cannot depend on is excused: an ODConv
+    4x checkpoint without its kernel heads leaves them random."""
+    sd = {k: v for k, v in _state_dict(OD4).items() if 'kernel_fc' not in k}
+    diff, _ = _diff_and_causes(OD4, sd)
+    assert diff.missing and all('kernel_fc' in k for k in diff.missing)
 
 
 @pytest.mark.parametrize('ckpt, config, n_ckpt, n_cfg',
                          [(OD1, OD4, 1, 4), (OD4, OD1, 4, 1)])
 def test_kernel_num_1x_vs_4x(ckpt, config, n_ckpt, n_cfg):
-    diff, causes = _diff_and_causes(config, _state_dict(ckpt))
+    """4x into 1x cannot load (four kernels into one); 1x into 4x is
+    inflated, and refused only where a run is resumed."""
+    model = build_detector(config, cfg_options=TINY)
+    state = _state_dict(ckpt)
+    diff = compare_state_dict(model, state, inflation_ok=n_ckpt > n_cfg)
+    causes = ' '.join(likely_causes(model, state, diff))
     assert diff
     assert (f'checkpoint is ODConv {n_ckpt}x (kernel_num={n_ckpt}) but the '
             f'config builds ODConv {n_cfg}x') in causes
+
+
+@pytest.fixture
+def logged():
+    """The messages MMEngine's current logger gets during a test."""
+    from mmengine.logging import MMLogger
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+def test_tools_accept_an_inflated_checkpoint_and_say_so(tmp_path, logged):
+    """A static detector as load_from of the ODConv 4x config: checked,
+    accepted, one line says the banks were inflated."""
+    from mmdet_odconv.utils import check_checkpoint
+    ckpt = _save(tmp_path, STATIC)
+    cfg = load_config(OD4, cfg_options={**TINY, 'load_from': ckpt})
+    check_checkpoint(cfg)
+    lines = [m for m in logged if 'inflated into their' in m]
+    assert len(lines) == 1 and ckpt in lines[0]
+    cfg.resume = True  # resuming it is refused, with the way out
+    with pytest.raises(SystemExit, match='give it as load_from'):
+        check_checkpoint(cfg)
 
 
 def test_other_classes_and_backbone_alone():
@@ -116,15 +175,17 @@ def test_train_tool_refuses_misfit_resume_and_load_from(tiny_data,
               *tiny_options(tiny_data)]
     with pytest.raises(SystemExit, match='ODConv 1x'):
         train_tool.main([OD4, '--resume', ckpt, *common])
-    with pytest.raises(SystemExit, match='kernel_fc'):
-        train_tool.main([OD4, *common, f'load_from={ckpt}'])
+    od4 = _save(tmp_path, OD4)
+    with pytest.raises(SystemExit, match='kernel_num=4 but this ODConv2d'):
+        train_tool.main([OD1, *common, f'load_from={od4}'])
     assert not work.exists()
 
 
 def test_demo_refuses_misfit_load_from(tiny_data, tmp_path):
-    ckpt = _save(tmp_path, STATIC)
-    with pytest.raises(SystemExit, match='static detector'):
-        demo.train_and_evaluate(OD4, str(tmp_path / 'w'), str(tiny_data),
+    ckpt = _save(tmp_path, OD4)
+    with pytest.raises(SystemExit, match='ODConv checkpoint given with a '
+                       'static config'):
+        demo.train_and_evaluate(STATIC, str(tmp_path / 'w'), str(tiny_data),
                                 {**TINY, 'load_from': ckpt})
     args = demo.parse_args(['--allow-partial-load'])
     assert args.allow_partial_load

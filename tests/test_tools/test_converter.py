@@ -206,3 +206,19 @@ def test_save_atomic_gives_the_mode_torch_save_gives(tmp_path, umask):
     assert mode('ours.pth') == mode('reference.pth') == 0o666 & ~umask
     assert mode('existing.pth') == 0o640
     assert torch.load(existing, weights_only=True) == {'a': 1}
+
+
+def test_dst_that_is_the_source_is_refused_however_spelled(tmp_path):
+    """A symlink, a hard link or ./a/../a naming SRC as DST: refused before
+    anything is loaded; SRC is left as it was."""
+    src = tmp_path / 'od_resnet50_1x.pth.tar'
+    _save_official(resnet50(1), src)
+    before = src.read_bytes()
+    os.symlink(src, tmp_path / 'sym.pth')
+    os.link(src, tmp_path / 'hard.pth')
+    for dst in (tmp_path / 'sym.pth', tmp_path / 'hard.pth',
+                f'{tmp_path}/sub/../od_resnet50_1x.pth.tar'):
+        with pytest.raises(ValueError, match='is the checkpoint this '
+                           'command reads'):
+            cli([str(src), str(dst), '--config', R50_1X])
+    assert src.read_bytes() == before

@@ -262,8 +262,10 @@ def _conv_ref(sd, p, x, stride=1, padding=0, groups=1):
     for name in ('channel_fc', 'filter_fc', 'spatial_fc', 'kernel_fc'):
         if f'{p}.attention.{name}.weight' in sd:
             setattr(att, name, fc(name))
+    weight = sd[f'{p}.weight']
     layer = SimpleNamespace(
-        weight=sd[f'{p}.weight'],
+        weight=weight,
+        in_channels=weight.shape[2] * groups,
         attention=att,
         stride=(stride, stride),
         padding=(padding, padding),

@@ -5,6 +5,7 @@ import torch.nn as nn
 
 from mmdet_odconv import ODConv2d
 from mmdet_odconv.complexity import complexity
+from tests.test_tools.test_tool_args import assert_advice_parses
 from tools.analysis_tools.get_flops import main, measure
 
 
@@ -92,6 +93,8 @@ def test_benchmark_refuses_a_checkpoint_of_another_model(tmp_path):
     msg = str(e.value)
     assert f'Checkpoint {ckpt} does not fit' in msg
     assert 'backbone.conv1.weight: [1] vs [32, 3, 7, 7]' in msg
+    from tools.analysis_tools.benchmark import parse_args
+    assert_advice_parses(msg, parse_args, [config, str(ckpt)])
     html = tmp_path / 'page.pth'
     html.write_text('<!DOCTYPE html><html><body>Sign in</body></html>')
     with pytest.raises(SystemExit, match='is not a PyTorch checkpoint: it '

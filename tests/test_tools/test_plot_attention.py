@@ -1,10 +1,13 @@
 """plot_attention records every ODConv's four attentions and draws them."""
+import os
+
 import pytest
 import torch
 
 from mmdet_odconv.models import ODResNet
+from tests.test_tools.test_tool_args import assert_advice_parses
 from tools.analysis_tools.plot_attention import (capture_attentions, main,
-                                                 plot)
+                                                 parse_args, plot)
 
 
 def test_capture_and_plot(tmp_path):
@@ -27,18 +30,45 @@ def test_capture_and_plot(tmp_path):
 
 def test_cli_refuses_a_checkpoint_of_another_model_and_a_missing_image(
         tmp_path):
-    """Before, MMDetection's init_detector loaded a 1-kernel checkpoint
-    into the 4-kernel demo model non-strictly and plotted random kernel
-    attentions."""
+    """MMDetection's init_detector would load a 4-kernel checkpoint into
+    the 1-kernel demo model non-strictly and plot random attentions; the
+    advice names only what this tool accepts."""
     from mmdet_odconv.utils import build_detector
-    od1 = build_detector('configs/demo/faster-rcnn_r18-odconv1x_fpn_demo.py')
-    ckpt = tmp_path / 'od1.pth'
-    torch.save({'state_dict': od1.state_dict()}, ckpt)
+    od4 = build_detector('configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py')
+    ckpt = tmp_path / 'od4.pth'
+    torch.save({'state_dict': od4.state_dict()}, ckpt)
     image = tmp_path / 'img.png'
     image.write_bytes(b'')
-    config = 'configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py'
-    with pytest.raises(SystemExit, match='ODConv 1x'):
+    config = 'configs/demo/faster-rcnn_r18-odconv1x_fpn_demo.py'
+    with pytest.raises(SystemExit, match='ODConv 4x') as e:
         main([config, str(ckpt), str(image), '--out',
               str(tmp_path / 'a.png')])
+    assert_advice_parses(str(e.value), parse_args,
+                         [config, str(ckpt), str(image)])
     with pytest.raises(SystemExit, match='image not found'):
         main([config, str(ckpt), str(tmp_path / 'none.png')])
+
+
+def test_out_never_overwrites_what_it_reads(tmp_path):
+    """--out naming the image, however spelled (a hard link, ./x/../x),
+    is refused before anything is built or drawn."""
+    image = tmp_path / 'img.png'
+    image.write_bytes(b'not drawn over')
+    os.link(image, tmp_path / 'link.png')
+    config = 'configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py'
+    for out in (tmp_path / 'link.png', f'{tmp_path}/x/../img.png'):
+        with pytest.raises(SystemExit, match='is the image this command'):
+            main([config, 'unused.pth', str(image), '--out', str(out)])
+    assert image.read_bytes() == b'not drawn over'
+
+
+def test_the_saved_temperature_is_applied(tmp_path):
+    """A checkpoint saved mid-anneal is plotted at its temperature."""
+    from mmdet_odconv import get_temperature
+    from mmdet_odconv.utils import build_detector
+    config = 'configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py'
+    ckpt = tmp_path / 'mid_anneal.pth'
+    torch.save({'state_dict': build_detector(config).state_dict(),
+                'meta': {'odconv_temperature': 12.5}}, ckpt)
+    model = build_detector(config, checkpoint=str(ckpt))
+    assert get_temperature(model) == 12.5

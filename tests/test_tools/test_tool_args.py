@@ -1,14 +1,40 @@
-"""Fast checks of tools/train.py and tools/test.py argument handling."""
+"""Fast checks of the tools' argument handling and of what they advise."""
+import os
+import re
+
 import pytest
 import torch
 import torch.nn as nn
 from mmengine.config import Config
 
+from mmdet_odconv.utils.checkpoint_check import PARTIAL_HINT
 from mmdet_odconv.workbench import adapt_dist_cfg_for_cpu
+from tools import demo
 from tools import test as test_tool
 from tools import train as train_tool
 
 CONFIG = 'configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py'
+
+
+def assert_advice_parses(message, parse_args, positionals):
+    """Every ``--flag`` a tool's message advises is one the same tool's
+    argument parser accepts (a flag it does not know exits with 2)."""
+    flags = re.findall(r'(?<![\w-])--[a-z][a-z-]+', message)
+    for flag in flags:
+        parse_args([*positionals, flag])
+    return flags
+
+
+def test_partial_load_advice_names_what_each_tool_accepts():
+    """train.py, test.py and demo.py take --allow-partial-load (and read
+    allow_partial_load from the config, through check_checkpoint)."""
+    assert assert_advice_parses(PARTIAL_HINT, train_tool.parse_args,
+                                [CONFIG]) == ['--allow-partial-load']
+    assert_advice_parses(PARTIAL_HINT, test_tool.parse_args,
+                         [CONFIG, 'ckpt.pth'])
+    assert_advice_parses(PARTIAL_HINT, demo.parse_args, [])
+    with pytest.raises(SystemExit):  # the helper does catch unknown flags
+        assert_advice_parses('pass --no-such-flag', demo.parse_args, [])
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU behaviour')
@@ -31,6 +57,82 @@ def test_amp_on_cpu_replaces_an_amp_config_without_its_gpu_options():
 def test_non_torchrun_launchers_without_cuda_point_to_torchrun(launcher):
     with pytest.raises(SystemExit, match='dist_train.sh'):
         adapt_dist_cfg_for_cpu(Config(dict(launcher=launcher)))
+
+
+def test_cpu_ddp_turns_syncbn_into_bn(tmp_path):
+    """torch's DDP refuses SyncBN on CPU modules ('SyncBatchNorm layers
+    only work with GPU modules'); RTMDet converts its BNs to SyncBN
+    whenever the world is larger than one (use_syncbn=True)."""
+    import torch.distributed as dist
+    from mmengine.registry import MODEL_WRAPPERS
+    if torch.cuda.is_available():
+        pytest.skip('CPU behaviour')
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path}/store',
+                            rank=0, world_size=1)
+    try:
+        cfg = adapt_dist_cfg_for_cpu(Config(dict(launcher='pytorch')))
+        model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.SyncBatchNorm(4))
+        wrapped = MODEL_WRAPPERS.build(cfg.model_wrapper_cfg,
+                                       default_args=dict(module=model))
+        assert not any(isinstance(m, nn.SyncBatchNorm)
+                       for m in wrapped.modules())
+        assert any(isinstance(m, nn.modules.batchnorm._BatchNorm)
+                   for m in wrapped.modules())
+        wrapped(torch.randn(2, 3, 4, 4)).sum().backward()
+    finally:
+        dist.destroy_process_group()
+
+
+def test_test_tool_adds_the_saved_temperature_hook(monkeypatch, tiny_data,
+                                                   tmp_path):
+    """The runner of tools/test.py applies a checkpoint's saved
+    temperature whatever hooks the config has."""
+    from mmdet_odconv.utils import build_detector
+    from tests.test_tools.test_train_test_e2e import tiny_options
+    opts = tiny_options(tiny_data)
+    ckpt = tmp_path / 'c.pth'
+    cfg_opts = dict(o.split('=', 1) for o in opts if o.startswith('model.'))
+    cfg_opts = {k: eval(v) if v.startswith('[') else int(v)
+                for k, v in cfg_opts.items()}
+    torch.save({'state_dict': build_detector(CONFIG,
+                                             cfg_opts).state_dict()}, ckpt)
+    built = {}
+
+    def capture(cfg):
+        built['cfg'] = cfg
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(test_tool.Runner, 'from_cfg', capture)
+    with pytest.raises(KeyboardInterrupt):
+        test_tool.main([CONFIG, str(ckpt), '--work-dir', str(tmp_path),
+                        '--cfg-options', *opts])
+    assert {'type': 'SavedTemperatureHook'} in built['cfg'].custom_hooks
+
+
+def test_saved_temperature_hook_sets_the_runner_model():
+    from types import SimpleNamespace
+
+    from mmdet_odconv import ODConv2d, get_temperature
+    from mmdet_odconv.workbench import SavedTemperatureHook
+    model = nn.Sequential(ODConv2d(4, 4, 3, padding=1))
+    runner = SimpleNamespace(model=model, cfg=Config(dict(load_from='x')))
+    SavedTemperatureHook().after_load_checkpoint(runner, {'meta': {}})
+    assert get_temperature(model) == 1.0
+    SavedTemperatureHook().after_load_checkpoint(
+        runner, {'meta': {'odconv_temperature': 7.0}})
+    assert get_temperature(model) == 7.0
+
+
+def test_test_out_never_overwrites_the_checkpoint(tmp_path):
+    """However --out is spelled (a symlink, ./a/../a), it is refused when
+    it is the checkpoint the test reads."""
+    ckpt = tmp_path / 'model.pkl'
+    ckpt.write_bytes(b'weights')
+    os.symlink(ckpt, tmp_path / 'alias.pkl')
+    for out in (tmp_path / 'alias.pkl', f'{tmp_path}/d/../model.pkl'):
+        with pytest.raises(SystemExit, match='is the checkpoint this'):
+            test_tool.main([CONFIG, str(ckpt), '--out', str(out)])
+    assert ckpt.read_bytes() == b'weights'
 
 
 def test_test_tool_leaves_remote_checkpoints_to_mmengine(tmp_path):

@@ -28,6 +28,10 @@ from mmdet_odconv.utils import CheckpointError, build_detector
 from mmdet_odconv.workbench import setup_runtime
 
 
+MISFIT_ADVICE = ('To time this config without its trained weights, leave '
+                 'the checkpoint out: speed does not depend on the weights.')
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description='Detector inference FPS')
     p.add_argument('config')
@@ -54,7 +58,8 @@ def benchmark(config, checkpoint=None, shape=(800, 1333), num_images=50,
     (how many BNs ``fuse_conv_bn`` folded away; 0 without it).
     """
     from mmdet.testing import demo_mm_inputs
-    model = build_detector(config, cfg_options, checkpoint)
+    model = build_detector(config, cfg_options, checkpoint,
+                           advice=MISFIT_ADVICE)
     model.to(device).eval()
     fused = 0
     if fuse_conv_bn:

@@ -41,10 +41,15 @@ def _metric_lines(path: str):
                 yield row
 
 
+def metric_files(work_dir: str) -> List[str]:
+    """The JSON logs under ``work_dir`` that may hold COCO metrics."""
+    return glob.glob(osp.join(work_dir, '*', '*.json')) + glob.glob(
+        osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+
+
 def read_metrics(work_dir: str) -> Optional[Dict[str, float]]:
     """The newest COCO metrics logged under ``work_dir`` (or None)."""
-    files = glob.glob(osp.join(work_dir, '*', '*.json')) + glob.glob(
-        osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    files = metric_files(work_dir)
     newest = None
     for path in sorted(files, key=lambda p: (osp.getmtime(p), p)):
         for row in _metric_lines(path):
@@ -86,6 +91,14 @@ def main(argv=None) -> int:
                            for d in args.work_dirs]
     if len(names) != len(args.work_dirs):
         p.error('give one --names entry per work dir')
+    if args.out:
+        from mmdet_odconv.converters.files import check_not_an_input
+        try:
+            check_not_an_input(args.out, [('metrics log', f)
+                                          for d in args.work_dirs
+                                          for f in metric_files(d)])
+        except ValueError as e:
+            p.error(f'--out {e}')
     rows = [(n, read_metrics(d)) for n, d in zip(names, args.work_dirs)]
     missing = [d for (_, m), d in zip(rows, args.work_dirs) if m is None]
     table = make_table(rows)

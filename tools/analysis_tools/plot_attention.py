@@ -18,6 +18,7 @@ from mmengine.config import DictAction
 
 import mmdet_odconv  # noqa: F401
 from mmdet_odconv import ODConv2d
+from mmdet_odconv.converters import check_not_an_input
 from mmdet_odconv.utils import CheckpointError, build_detector
 
 
@@ -93,7 +94,11 @@ def plot(records: List[Dict[str, object]], out: str) -> str:
     return out
 
 
-def main(argv=None) -> int:
+MISFIT_ADVICE = ('Give the checkpoint trained with this config: the '
+                 'attentions of a partly random model mean nothing.')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('config')
     p.add_argument('checkpoint')
@@ -103,13 +108,23 @@ def main(argv=None) -> int:
     p.add_argument('--device', default='cpu')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override settings in the config, as train.py')
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     if not osp.isfile(args.image):
         raise SystemExit(f'image not found: {args.image}')
+    try:
+        check_not_an_input(args.out, [('image', args.image),
+                                      ('checkpoint', args.checkpoint),
+                                      ('config', args.config)])
+    except ValueError as e:
+        raise SystemExit(f'--out {e}') from e
     from mmdet.apis import inference_detector
     try:  # strictly: the attentions of a partly random model mean nothing
         model = build_detector(args.config, args.cfg_options,
-                               args.checkpoint)
+                               args.checkpoint, advice=MISFIT_ADVICE)
     except CheckpointError as e:
         raise SystemExit(str(e)) from e
     model.to(args.device)

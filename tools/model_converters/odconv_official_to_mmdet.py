@@ -19,9 +19,10 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmdet_odconv.models  # noqa: F401  (registers the OD backbones)
-from mmdet_odconv.converters import (check_destination, convert_backbone,
-                                     convert_detector, detector_meta,
-                                     is_detector, load_official, save_atomic)
+from mmdet_odconv.converters import (check_destination, check_not_an_input,
+                                     convert_backbone, convert_detector,
+                                     detector_meta, is_detector,
+                                     load_official, save_atomic)
 
 
 def parse_args(argv=None):
@@ -43,6 +44,8 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     check_destination(args.dst)
+    check_not_an_input(args.dst, [('checkpoint', args.src),
+                                  ('config', args.config)])
     sd, src_meta = load_official(args.src)
     init_default_scope('mmdet')
     from mmdet.registry import MODELS
