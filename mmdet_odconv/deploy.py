@@ -10,6 +10,7 @@ of the bank; the shift becomes ODConv's plain bias.
 """
 import contextlib
 import inspect
+from collections import Counter
 from typing import Iterator, Optional, Sequence, Tuple
 
 import torch
@@ -17,6 +18,7 @@ import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from .layers import ODConv2d
+from .layers._log import log
 
 
 def _fold(conv: ODConv2d, bn: _BatchNorm) -> None:
@@ -36,9 +38,12 @@ def _conv_bn_pairs(
     module: nn.Module,
     prefix: str = ''
 ) -> Iterator[Tuple[nn.Module, str, str, ODConv2d, _BatchNorm]]:
-    """(parent, BN name, BN path, ODConv2d, BN) for every BN that directly follows an
-    ODConv2d among its siblings (registration order, as MMCV's
-    ``fuse_conv_bn``), with matching channels and running statistics."""
+    """(parent, BN name, BN path, ODConv2d, BN) for every BN that directly
+    follows an ODConv2d among its siblings (registration order, as MMCV's
+    ``fuse_conv_bn``), with matching channels and running statistics,
+    whatever the modules are called. A module registered twice is walked
+    twice (the caller drops repeats); ODConv2d layers are not entered, so
+    the attention's own BN is never taken."""
     last: Optional[ODConv2d] = None
     for name, child in module.named_children():
         if isinstance(child, _BatchNorm) and last is not None:
@@ -53,14 +58,34 @@ def _conv_bn_pairs(
             last = None
 
 
+def _places(module: nn.Module) -> Counter:
+    """How many distinct (parent, name) places hold each module, by id: a
+    module held in two places is shared (a shared parent is one place)."""
+    return Counter(
+        id(child) for parent in module.modules()
+        for child in parent._modules.values() if child is not None)
+
+
 def fuse_odconv_bn(module: nn.Module) -> nn.Module:
     """Fold every eval-mode BN that directly follows an ODConv2d (in the
     children's registration order, as MMCV's ``fuse_conv_bn``) into it and
     replace the BN by ``nn.Identity``. The attention's own BN is untouched.
-    Returns the module, changed in place; call it on an eval-mode model
-    (a BN in training mode raises before anything is folded).
+    A pair whose ODConv2d or BN is also used in another place (shared
+    modules) is left as it is and logged: folding would change the other
+    use. Returns the module, changed in place; call it on an eval-mode
+    model (a BN in training mode raises before anything is folded).
     """
-    pairs = list(_conv_bn_pairs(module))
+    places = _places(module)
+    pairs, seen, shared = [], set(), []
+    for pair in _conv_bn_pairs(module):
+        parent, name, path, conv, bn = pair
+        if (id(parent), name) in seen:
+            continue  # the same pair, reached through a shared parent
+        seen.add((id(parent), name))
+        if places[id(conv)] > 1 or places[id(bn)] > 1:
+            shared.append(path)
+        else:
+            pairs.append(pair)
     for _, _, path, _, bn in pairs:
         if bn.training:
             raise ValueError(
@@ -70,6 +95,9 @@ def fuse_odconv_bn(module: nn.Module) -> nn.Module:
     for parent, name, _, conv, bn in pairs:
         _fold(conv, bn)
         setattr(parent, name, nn.Identity())
+    if shared:
+        log('fuse_odconv_bn: left unfolded, as their ODConv2d or BN is '
+            'also used elsewhere: ' + ', '.join(shared))
     return module
 
 

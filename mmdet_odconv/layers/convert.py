@@ -1,5 +1,6 @@
 """Turn the ``nn.Conv2d`` layers of any PyTorch model into ODConv2d."""
-from typing import Callable, List, Optional
+from collections import Counter
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch.nn as nn
 
@@ -23,8 +24,16 @@ def convert_to_odconv(model: nn.Module,
     weight inflated into the bank as a static checkpoint is, so the model
     in eval mode computes what it computed before until it is trained.
     Convs ODConv2d cannot replace (non-square kernels, padding modes other
-    than zeros, transposed convs, subclasses with their own forward) are
-    left as they are and named in one log line.
+    than zeros, transposed convs, subclasses with their own forward, and
+    convs whose weight is tied to another module's, which a bank of its
+    own would untie) are left as they are and named in one log line.
+
+    ODConv layers already in the model, and everything inside them (the
+    1x1 convs of their attention), are left alone, so converting twice
+    changes nothing. A conv registered under several parents (shared
+    weights) is judged once, under its first name in
+    ``model.named_modules()``, and its one ODConv2d takes its place under
+    every parent: the sharing is kept.
 
     Args:
         model: Any ``nn.Module``.
@@ -33,8 +42,11 @@ def convert_to_odconv(model: nn.Module,
         **odconv_kwargs: Other ``ODConv2d`` arguments (e.g. ``reduction``).
     """
     skipped: List[str] = []
-    converted = _convert(model, '', kernel_num, predicate, odconv_kwargs,
-                         skipped)
+    replaced: Dict[int, Tuple[nn.Module, nn.Module]] = {}
+    owners = Counter(id(p) for m in model.modules()
+                     for p in m.parameters(recurse=False))
+    converted = _convert(model, '', kernel_num, predicate,
+                         odconv_kwargs, skipped, replaced, owners)
     if skipped:
         log(f'convert_to_odconv: left {len(skipped)} conv(s) static: ' +
             '; '.join(skipped))
@@ -43,20 +55,38 @@ def convert_to_odconv(model: nn.Module,
 
 def _convert(module: nn.Module, name: str, kernel_num: int,
              predicate: Optional[Predicate], kwargs: dict,
-             skipped: List[str]) -> nn.Module:
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)) and (
-            predicate is None or predicate(name, module)):
-        reason = _unsupported(module)
-        if reason:
-            skipped.append(f'{name or type(module).__name__} ({reason})')
-            return module
-        return _to_odconv(module, kernel_num, kwargs)
-    for child_name, child in module.named_children():
-        full = f'{name}.{child_name}' if name else child_name
-        new = _convert(child, full, kernel_num, predicate, kwargs, skipped)
-        if new is not child:
-            setattr(module, child_name, new)
-    return module
+             skipped: List[str],
+             replaced: Dict[int, Tuple[nn.Module, nn.Module]],
+             owners: Counter) -> nn.Module:
+    """``module`` converted. ``replaced`` maps the id of each module seen
+    to (the module, kept alive so that its id stays unique; what takes its
+    place), so a shared conv is judged once and a shared container walked
+    once."""
+    if id(module) in replaced:
+        return replaced[id(module)][1]
+    new = module
+    if isinstance(module, ODConv2d):
+        pass  # already ODConv: its attention's convs are its own
+    elif isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        if predicate is None or predicate(name, module):
+            reason = _unsupported(module)
+            if not reason and any(owners[id(p)] > 1
+                                  for p in module.parameters()):
+                reason = 'its weight is tied to another module\'s'
+            if reason:
+                skipped.append(f'{name or type(module).__name__} ({reason})')
+            else:
+                new = _to_odconv(module, kernel_num, kwargs)
+    else:
+        replaced[id(module)] = (module, module)  # cycles end here
+        for child_name, child in module.named_children():
+            full = f'{name}.{child_name}' if name else child_name
+            new_child = _convert(child, full, kernel_num, predicate, kwargs,
+                                 skipped, replaced, owners)
+            if new_child is not child:
+                setattr(module, child_name, new_child)
+    replaced[id(module)] = (module, new)
+    return new
 
 
 def _unsupported(conv: nn.Module) -> str:

@@ -7,7 +7,9 @@ from .odconv import ODConv2d, check_temperature
 
 
 def _odconvs(model: nn.Module) -> List[ODConv2d]:
-    model = getattr(model, 'module', model)  # unwrap DDP and friends
+    """Every ODConv2d in ``model``, each once, whatever its name. A wrapper
+    such as DDP is an ``nn.Module`` whose ``module`` child is the model, so
+    the walk reaches the model through it: nothing is unwrapped by name."""
     return [m for m in model.modules() if isinstance(m, ODConv2d)]
 
 

@@ -89,3 +89,66 @@ def test_onnx_export_dynamic_batch_matches_pytorch(tmp_path, batch):
     # export restored the layers' formulation
     assert {m.impl for m in model.modules() if isinstance(m, ODConv2d)} \
         == {'auto'}
+
+
+class _Named(nn.Module):
+    """An ODConv and its BN under names a wrapper (``module``) or nothing
+    in particular would use, inside a child called ``module`` too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.module = nn.Sequential()
+        self.module.add_module('module', ODConv2d(8, 16, 3, padding=1))
+        self.module.add_module('after_it', nn.BatchNorm2d(16))
+        self.tail = nn.ModuleDict({'x': ODConv2d(16, 8, 1),
+                                   'y': nn.BatchNorm2d(8)})
+
+    def forward(self, x):
+        return self.tail['y'](self.tail['x'](self.module(x)))
+
+
+def test_fuse_reaches_every_pair_whatever_the_names_and_wrappers():
+    torch.manual_seed(0)
+    model = _randomise_bns(_Named()).eval()
+    x = torch.randn(2, 8, 7, 7)
+    expected = model(x)
+    wrapped = nn.DataParallel(model)  # a wrapper holds it as a child
+    fuse_odconv_bn(wrapped)
+    assert isinstance(model.module.after_it, nn.Identity)
+    assert isinstance(model.tail['y'], nn.Identity)
+    torch.testing.assert_close(model(x), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_fuse_folds_a_shared_block_once():
+    """A block registered under two parents is one conv and one BN:
+    folded once."""
+    torch.manual_seed(0)
+    block = nn.Sequential(ODConv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8))
+    model = _randomise_bns(nn.Sequential(
+        nn.Sequential(block, nn.ReLU()), nn.Sequential(block))).eval()
+    x = torch.randn(2, 8, 7, 7)
+    expected = model(x)
+    fuse_odconv_bn(model)
+    assert isinstance(block[1], nn.Identity)
+    torch.testing.assert_close(model(x), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_fuse_leaves_a_conv_shared_between_two_bns(monkeypatch):
+    """One ODConv followed by a different BN in two places cannot take
+    both: left unfolded and logged, the output unchanged."""
+    from mmdet_odconv import deploy
+    torch.manual_seed(0)
+    conv = ODConv2d(8, 8, 3, padding=1)
+    model = _randomise_bns(nn.Sequential(
+        nn.Sequential(conv, nn.BatchNorm2d(8)),
+        nn.Sequential(conv, nn.BatchNorm2d(8)))).eval()
+    x = torch.randn(2, 8, 7, 7)
+    expected = model(x)
+    lines = []
+    monkeypatch.setattr(deploy, 'log', lambda msg, *a: lines.append(msg))
+    fuse_odconv_bn(model)
+    assert isinstance(model[0][1], nn.BatchNorm2d)
+    assert isinstance(model[1][1], nn.BatchNorm2d)
+    assert conv.bias is None
+    assert '0.1' in lines[0] and '1.1' in lines[0]
+    torch.testing.assert_close(model(x), expected)
