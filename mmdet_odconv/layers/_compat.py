@@ -25,6 +25,10 @@ def _legacy_autocast_dtype(device_type: str) -> torch.dtype:
     return torch.get_autocast_gpu_dtype()
 
 
+# Whether torch.export (and so the dynamo-based ONNX exporter) is recording
+# a graph; older torch versions lack the query.
+is_exporting = getattr(torch.compiler, 'is_exporting', lambda: False)
+
 if NEW_AUTOCAST_API:
     autocast_enabled = torch.is_autocast_enabled
     autocast_dtype = torch.get_autocast_dtype

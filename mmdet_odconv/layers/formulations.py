@@ -9,12 +9,13 @@ built into the kernels (channel on the input, filter on the output) itself.
 ``choose_impl`` picks one per call for ``impl='auto'``; benchmarks/README.md
 says why. Nothing here reads the layer.
 """
+import warnings
 from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 
-from ._compat import autocast_dtype, autocast_enabled
+from ._compat import autocast_dtype, autocast_enabled, is_exporting
 from .attention import Attentions, attention_dtype
 
 
@@ -46,11 +47,13 @@ Compute = Callable[[
 
 
 class Formulation(NamedTuple):
-    """What a formulation needs (in words, and as a test on the geometry)
-    and the function computing it."""
+    """What a formulation needs (in words, and as a test on the geometry),
+    the function computing it, and whether a graph traced from it is right
+    at every batch size (``any_batch``)."""
     needs: str
     applies: Callable[[ConvGeometry], bool]
     compute: Compute
+    any_batch: bool
 
 
 def compute_dtype(x: torch.Tensor) -> torch.dtype:
@@ -172,7 +175,7 @@ def unfold(x: torch.Tensor, bank: torch.Tensor, att: Attentions,
                     geom.padding, geom.stride)
     out = torch.matmul(
         w.view(batch, g, geom.out_channels // g, -1),
-        cols.view(batch, g, -1, h_out * w_out))
+        cols.view(batch, g, -1, cols.size(-1)))
     return out.view(batch, geom.out_channels, h_out, w_out)
 
 
@@ -189,12 +192,14 @@ FORMULATIONS: Dict[str, Formulation] = {
     'static': Formulation(
         'kernel_num=1 and a 1x1 kernel (or attentions without spatial and '
         'kernel): the same kernel for every sample',
-        lambda geom: geom.static_kernel, static),
+        lambda geom: geom.static_kernel, static, True),
     'matmul': Formulation('a 1x1 kernel, groups=1 and padding=0',
-                          is_plain_1x1, matmul),
-    'loop': Formulation('', _anywhere, loop),
-    'grouped': Formulation('', _anywhere, grouped),
-    'unfold': Formulation('', _anywhere, unfold),
+                          is_plain_1x1, matmul, True),
+    # one conv per sample, a Python loop: a trace keeps its length
+    'loop': Formulation('', _anywhere, loop, False),
+    # the batch is the number of groups: a trace keeps it
+    'grouped': Formulation('', _anywhere, grouped, False),
+    'unfold': Formulation('', _anywhere, unfold, True),
 }
 IMPLS = ('auto', ) + tuple(FORMULATIONS)
 
@@ -204,17 +209,42 @@ def applicable_impls(geom: ConvGeometry) -> Tuple[str, ...]:
     return tuple(k for k, f in FORMULATIONS.items() if f.applies(geom))
 
 
+def recording() -> bool:
+    """Whether a graph is being recorded for later calls (``torch.jit.
+    trace``, the classic ``torch.onnx.export``, ``torch.export``)."""
+    return torch.jit.is_tracing() or is_exporting()
+
+
 def choose_impl(geom: ConvGeometry, batch: int) -> str:
     """The formulation ``impl='auto'`` uses for ``batch`` samples.
 
     Shapes decide alone: a batched matmul for plain 1x1 convs, the static
     form for a shared kernel, one ordinary conv for one sample, else the
-    grouped conv over the batch.
+    grouped conv over the batch. While a graph is recorded, the last two,
+    whose graphs hold the batch size, give way to ``unfold``, whose graph
+    is right at every batch size.
     """
     for name in ('matmul', 'static'):
         if FORMULATIONS[name].applies(geom):
             return name
+    if recording():
+        return 'unfold'
     return 'loop' if batch == 1 else 'grouped'
+
+
+def resolve_impl(impl: str, geom: ConvGeometry, batch: int) -> str:
+    """The formulation a layer with ``impl`` uses for ``batch`` samples;
+    warns when a forced one is traced into a graph that holds the batch
+    size."""
+    if impl == 'auto':
+        return choose_impl(geom, batch)
+    if not FORMULATIONS[impl].any_batch and recording():
+        warnings.warn(
+            f"ODConv2d with impl={impl!r} is traced at batch size {batch}: "
+            'the graph is right at this batch size only; use '
+            "impl='auto' or 'unfold' for a graph that takes any batch size",
+            stacklevel=3)
+    return impl
 
 
 def _aggregate_bank(kernel: torch.Tensor,

@@ -20,7 +20,8 @@ from ._log import log
 from .attention import Attentions, ODConvAttention
 from .formulations import (FORMULATIONS, IMPLS, ConvGeometry,
                            applicable_impls, batch_chunk, choose_impl,
-                           compute_dtype, sample_kernels, scale)
+                           compute_dtype, resolve_impl, sample_kernels,
+                           scale)
 
 
 def _geometry_field(name: str, settable: bool = False) -> property:
@@ -234,9 +235,7 @@ class ODConv2d(nn.Module):
         if x.size(0) == 0:
             out = self._empty_batch(x)
         else:
-            impl = self.impl
-            if impl == 'auto':
-                impl = choose_impl(self.geometry, x.size(0))
+            impl = resolve_impl(self.impl, self.geometry, x.size(0))
             compute = FORMULATIONS[impl].compute
             att = self.attention(x)
             limit = self.kernel_bytes.get(x.device.type)
