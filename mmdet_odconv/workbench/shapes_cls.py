@@ -52,18 +52,18 @@ CLS_CLASSES: Tuple[str, ...] = tuple(f'{t}_{s}' for s in SHAPE_FAMILIES
                                      for t in TEXTURES)
 
 SPLITS: Tuple[str, ...] = ('train', 'val')
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the drawing changes with it
 # Mixed into every image's seed so that these images never share a random
 # stream with the detection demo's (which seeds with (seed, split, i)).
 _STREAM = 0x5C1A55
 REF_SIZE = 64
 # Object diameter at the reference size (scaled with the image size).
-MIN_DIAMETER, MAX_DIAMETER = 22.0, 58.0
+MIN_DIAMETER, MAX_DIAMETER = 28.0, 60.0
 # Texture period range in pixels at the reference size.
 MIN_PERIOD, MAX_PERIOD = 3.0, 7.0
-MAX_DISTRACTORS = 3
+MAX_DISTRACTORS = 2
 # A distractor in front may hide at most this fraction of the object.
-MAX_HIDDEN = 0.35
+MAX_HIDDEN = 0.25
 _META = 'meta.json'
 _CLASSES = 'classes.txt'
 
@@ -185,7 +185,7 @@ def render_cls_image(label: int, size: int,
             continue
         other = int(rng.integers(len(CLS_CLASSES) - 1))
         other += other >= label  # any class but the object's
-        d = diameter * rng.uniform(0.3, 0.6)
+        d = diameter * rng.uniform(0.25, 0.5)
         for _try in range(4):
             mask = _shape_mask(SHAPE_FAMILIES[other // len(TEXTURES)],
                                tuple(rng.uniform(0, size, 2)), d, size, rng)

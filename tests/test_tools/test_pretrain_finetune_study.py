@@ -171,3 +171,22 @@ def test_quick_study_runs_and_resumes(tmp_path, capsys):
     assert study.main(argv) == 0
     assert 'od4x-seed0: done, skipped' in capsys.readouterr().out
     assert json.loads((out / 'results.json').read_text()) == results
+
+
+def test_a_classification_set_of_another_recipe_is_refused(tmp_path,
+                                                            capsys):
+    """An existing set generated with other sizes is neither silently used
+    nor replaced: the tool stops with the reason (exit status 1)."""
+    from mmdet_odconv.workbench import generate_shapes_cls
+    data = tmp_path / 'cls'
+    generate_shapes_cls(str(data), train_per_class=1, val_per_class=1,
+                        image_size=32)
+    before = sorted(p.name for p in data.iterdir())
+    argv = ['--cls-data', str(data), '--out', str(tmp_path / 'out'),
+            '--models', 'static']
+    assert study.main(argv) == 1
+    assert 'other arguments' in capsys.readouterr().err
+    assert sorted(p.name for p in data.iterdir()) == before
+    args = study.parse_args(argv + ['--cls-per-class', '1', '1',
+                                    '--cls-image-size', '32'])
+    assert (args.cls_per_class, args.cls_image_size) == ([1, 1], 32)

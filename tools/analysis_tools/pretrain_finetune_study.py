@@ -97,6 +97,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--cls-data', default=None,
                    help='classification set (generated if missing); '
                    'default: data/odconv_shapes_cls (--quick: OUT/data/cls)')
+    p.add_argument('--cls-per-class', nargs=2, type=int, default=None,
+                   metavar=('TRAIN', 'VAL'),
+                   help='images per class of the generated classification '
+                   'set (default: 300 50; --quick: 2 1)')
+    p.add_argument('--cls-image-size', type=int, default=None,
+                   help='its image size (default: 64; --quick: 32)')
     p.add_argument('--det-data', default=None,
                    help='detection demo set (generated if missing); '
                    'default: data/odconv_demo (--quick: OUT/data/det)')
@@ -505,13 +511,16 @@ def prepare_data(args: argparse.Namespace) -> None:
     """Generate the classification and detection sets if missing."""
     from mmdet_odconv.workbench import (generate_coco_dataset,
                                         generate_shapes_cls,
-                                        is_complete_dataset,
-                                        is_complete_shapes_cls)
-    if args.quick:
-        generate_shapes_cls(args.cls_data, **QUICK_CLS_DATA)
-    elif not is_complete_shapes_cls(args.cls_data):
-        t0 = time.time()
-        generate_shapes_cls(args.cls_data)
+                                        is_complete_dataset)
+    recipe = dict(QUICK_CLS_DATA) if args.quick else {}
+    if args.cls_per_class:
+        recipe.update(train_per_class=args.cls_per_class[0],
+                      val_per_class=args.cls_per_class[1])
+    if args.cls_image_size:
+        recipe.update(image_size=args.cls_image_size)
+    t0 = time.time()
+    # reuses a set of the same recipe; refuses one of another
+    if not generate_shapes_cls(args.cls_data, **recipe)['reused']:
         print(f'[study] generated {args.cls_data} in '
               f'{time.time() - t0:.0f} s')
     if not is_complete_dataset(args.det_data):
