@@ -4,7 +4,7 @@ Needs torch only. With MMEngine installed, ``ODConv2d`` is registered in its
 root ``MODELS`` registry as ``'ODConv'``, where MMCV's ``build_conv_layer``
 finds it.
 """
-from .attention import ODConvAttention
+from .attention import Attentions, ODConvAttention
 from .convert import conv_geometry, convert_to_odconv
 from .formulations import FORMULATIONS, IMPLS
 from .odconv import ODConv2d
@@ -18,7 +18,7 @@ if MODELS is not None:
     MODELS.register_module('ODConv', module=ODConv2d)
 
 __all__ = [
-    'ODConv2d', 'ODConvAttention', 'FORMULATIONS', 'IMPLS',
+    'ODConv2d', 'ODConvAttention', 'Attentions', 'FORMULATIONS', 'IMPLS',
     'convert_to_odconv', 'conv_geometry', 'set_temperature',
     'get_temperature'
 ]
