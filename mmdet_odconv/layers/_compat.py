@@ -27,7 +27,8 @@ def _legacy_autocast_dtype(device_type: str) -> torch.dtype:
 
 # Whether torch.export (and so the dynamo-based ONNX exporter) is recording
 # a graph; older torch versions lack the query.
-is_exporting = getattr(torch.compiler, 'is_exporting', lambda: False)
+is_exporting = getattr(getattr(torch, 'compiler', None), 'is_exporting',
+                       lambda: False)
 
 if NEW_AUTOCAST_API:
     autocast_enabled = torch.is_autocast_enabled
