@@ -18,10 +18,10 @@ import time
 
 STEPS = {
     'streaming check (tools)':
-    'from mmdet_odconv.utils.data_check import check_coco_file\n'
+    'from mmdet_odconv.tools_support import check_coco_file\n'
     'check_coco_file(PATH)',
     'full parse (the check before)':
-    'from mmdet_odconv.utils.data_check import check_coco_annotations\n'
+    'from mmdet_odconv.tools_support import check_coco_annotations\n'
     'check_coco_annotations(PATH, strict=False)',
     'pycocotools COCO() (MMDetection\'s load)':
     'from pycocotools.coco import COCO\nCOCO(PATH)',

@@ -16,7 +16,7 @@ from harness import (DTYPES, HERE, Call, add_common_args, autocast, measure,
                      meta, prepare, write)
 from report import amp_markdown, model_markdown
 
-from mmdet_odconv.utils import build_detector
+from mmdet_odconv.tools_support import build_detector
 
 CONFIGS = dict(
     baseline='configs/odconv/faster-rcnn_r50_fpn_1x_coco.py',

@@ -39,7 +39,7 @@ else:
     from .models import (ODCSPDarknet, ODCSPNeXt,  # noqa: F401
                          ODCSPNeXtPAFPN, ODFPN, ODMobileNetV2, ODResNet,
                          ODResNeXt)
-    from .utils.safe_load import register_safe_globals
+    from .checkpoints.safe_load import register_safe_globals
 
     register_safe_globals()
 

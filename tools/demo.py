@@ -14,6 +14,9 @@ from typing import Optional
 
 from mmengine.config import DictAction
 
+from mmdet_odconv.tools_support import INPUT_ERRORS
+from mmdet_odconv.workbench.synthetic_coco import DEFAULT_DIR
+
 DEFAULT_CONFIG = 'configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py'
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s',
@@ -25,7 +28,7 @@ def parse_args(argv=None):
     p.add_argument('--config', default=DEFAULT_CONFIG)
     p.add_argument('--work-dir', default=None,
                    help='default: work_dirs/demo/<config name>')
-    p.add_argument('--data', default='data/odconv_demo',
+    p.add_argument('--data', default=DEFAULT_DIR,
                    help='dataset folder (generated if missing)')
     p.add_argument('--num-vis', type=int, default=4,
                    help='val images to draw predictions on')
@@ -48,13 +51,16 @@ def build_runner(config: str,
     ``cfg_options`` is the parsed ``--cfg-options`` dict (as DictAction
     gives it); the data paths below override any it sets. Broken
     annotation files, missing pretrained files and a ``load_from``
-    checkpoint that does not fit stop it before anything is built.
+    checkpoint that does not fit stop it before anything is built, with
+    the errors of ``mmdet_odconv.tools_support``.
     """
     from mmengine.runner import Runner
 
     import mmdet_odconv  # noqa: F401
-    from mmdet_odconv.utils import (check_annotations, check_checkpoint,
-                                    check_init_checkpoints, load_config)
+    from mmdet_odconv.tools_support import (check_annotations,
+                                            check_checkpoint,
+                                            check_init_checkpoints,
+                                            load_config)
     from mmdet_odconv.workbench import (generate_coco_dataset,
                                         is_complete_dataset, setup_runtime,
                                         use_saved_temperature)
@@ -120,7 +126,7 @@ def draw_predictions(runner, data: str, out_dir: str, num: int) -> list:
     from mmdet.apis import inference_detector
     from mmdet.registry import VISUALIZERS
 
-    from mmdet_odconv.converters import check_not_an_input
+    from mmdet_odconv.checkpoints import check_not_an_input
 
     model = runner.model
     model.cfg = runner.cfg
@@ -153,7 +159,7 @@ def format_table(rows: dict) -> str:
     return '\n'.join(lines)
 
 
-def main(argv=None) -> int:
+def _main(argv=None) -> int:
     args = parse_args(argv)
     name = osp.splitext(osp.basename(args.config))[0]
     work_dir = args.work_dir or osp.join('work_dirs', 'demo', name)
@@ -166,6 +172,15 @@ def main(argv=None) -> int:
     print(format_table({name: met}))
     print(f'\nPredictions drawn on {len(drawn)} val images in {vis_dir}/')
     return 0
+
+
+def main(argv=None) -> int:
+    """Run the tool; bad input (``INPUT_ERRORS``) ends it with its message
+    and exit status 1, without a traceback."""
+    try:
+        return _main(argv)
+    except INPUT_ERRORS as e:
+        raise SystemExit(str(e)) from None
 
 
 if __name__ == '__main__':

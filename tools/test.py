@@ -4,18 +4,20 @@ Arguments are MMDetection 3.x's. Example:
   python tools/test.py CONFIG CHECKPOINT [--out results.pkl] [--show-dir vis]
 """
 import argparse
+import importlib.util
 import os
 import os.path as osp
+import runpy
 import warnings
 from copy import deepcopy
 
 # faster-coco-eval must stand in for pycocotools before MMDetection is
-# imported (importing mmdet_odconv imports it): see
-# mmdet_odconv/workbench/fast_coco.py.
-if os.environ.get('MMDET_ODCONV_FASTER_COCO_EVAL', '').lower() in ('1', 'true',
-                                                                   'yes'):
-    import faster_coco_eval
-    faster_coco_eval.init_as_pycocotools()
+# imported, and importing mmdet_odconv imports it: the switch's module
+# (standard library only) runs alone first and reads the environment.
+runpy.run_path(
+    osp.join(
+        osp.dirname(importlib.util.find_spec('mmdet_odconv').origin),
+        'workbench', 'fast_coco.py'))['enable_if_requested']()
 
 from mmengine import ConfigDict  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
@@ -23,9 +25,10 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmdet_odconv  # noqa: E402,F401  (registers ODConv, safe globals)
-from mmdet_odconv.converters import check_not_an_input  # noqa: E402
-from mmdet_odconv.utils import (check_annotations,  # noqa: E402
-                                check_checkpoint, check_data, load_config)
+from mmdet_odconv.checkpoints import check_not_an_input  # noqa: E402
+from mmdet_odconv.tools_support import (  # noqa: E402
+    INPUT_ERRORS, CheckpointNotFoundError, check_annotations, check_checkpoint,
+    check_data, load_config)
 from mmdet_odconv.workbench import (adapt_dist_cfg_for_cpu,  # noqa: E402
                                     fast_coco, setup_runtime,
                                     use_saved_temperature)
@@ -129,7 +132,7 @@ def _check_out(path: str, inputs=()) -> None:
                          'a writable folder')
 
 
-def main(argv=None):
+def _main(argv=None):
     args = parse_args(argv)
     if fast_coco.requested():
         fast_coco.use_faster_coco_eval()  # raises if it came too late
@@ -142,7 +145,8 @@ def main(argv=None):
     # URLs and other MMEngine schemes (https://, s3://, open-mmlab://, ...)
     # are fetched by MMEngine; only local paths can be checked here.
     if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
-        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+        raise CheckpointNotFoundError(
+            f'checkpoint not found: {args.checkpoint}')
     cfg.load_from = args.checkpoint
     adapt_dist_cfg_for_cpu(cfg)
     if args.out is not None:
@@ -166,6 +170,15 @@ def main(argv=None):
         runner.test_evaluator.metrics.append(
             DumpDetResults(out_file_path=args.out))
     return runner.test()
+
+
+def main(argv=None):
+    """Run the tool; bad input (``INPUT_ERRORS``) ends it with its message
+    and exit status 1, without a traceback."""
+    try:
+        return _main(argv)
+    except INPUT_ERRORS as e:
+        raise SystemExit(str(e)) from None
 
 
 if __name__ == '__main__':

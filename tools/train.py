@@ -5,15 +5,18 @@ Arguments are MMDetection 3.x's. Examples:
   bash tools/dist_train.sh CONFIG 8 [--amp] [--resume]
 """
 import argparse
+import importlib.util
 import os
+import os.path as osp
+import runpy
 
 # faster-coco-eval must stand in for pycocotools before MMDetection is
-# imported (importing mmdet_odconv imports it): see
-# mmdet_odconv/workbench/fast_coco.py.
-if os.environ.get('MMDET_ODCONV_FASTER_COCO_EVAL', '').lower() in ('1', 'true',
-                                                                   'yes'):
-    import faster_coco_eval
-    faster_coco_eval.init_as_pycocotools()
+# imported, and importing mmdet_odconv imports it: the switch's module
+# (standard library only) runs alone first and reads the environment.
+runpy.run_path(
+    osp.join(
+        osp.dirname(importlib.util.find_spec('mmdet_odconv').origin),
+        'workbench', 'fast_coco.py'))['enable_if_requested']()
 
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
@@ -21,9 +24,9 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmdet_odconv  # noqa: E402,F401  (registers ODConv, safe globals)
-from mmdet_odconv.utils import (check_annotations,  # noqa: E402
-                                check_checkpoint, check_data,
-                                check_init_checkpoints, load_config)
+from mmdet_odconv.tools_support import (  # noqa: E402
+    INPUT_ERRORS, check_annotations, check_checkpoint, check_data,
+    check_init_checkpoints, load_config)
 from mmdet_odconv.workbench import (adapt_dist_cfg_for_cpu,  # noqa: E402
                                     fast_coco, setup_runtime,
                                     use_saved_temperature)
@@ -127,7 +130,7 @@ def check_inputs(cfg: Config) -> None:
     check_checkpoint(cfg)
 
 
-def main(argv=None):
+def _main(argv=None):
     args = parse_args(argv)
     if fast_coco.requested():
         fast_coco.use_faster_coco_eval()  # raises if it came too late
@@ -140,6 +143,15 @@ def main(argv=None):
     else:
         runner = RUNNERS.build(cfg)
     runner.train()
+
+
+def main(argv=None):
+    """Run the tool; bad input (``INPUT_ERRORS``) ends it with its message
+    and exit status 1, without a traceback."""
+    try:
+        return _main(argv)
+    except INPUT_ERRORS as e:
+        raise SystemExit(str(e)) from None
 
 
 if __name__ == '__main__':

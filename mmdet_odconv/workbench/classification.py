@@ -257,8 +257,8 @@ def backbone_fit(checkpoint: str,
     (``not_loaded``: the keys that do not). ``ok`` is True when all four
     lists are empty.
     """
-    from ..utils import build_detector
-    from ..utils.safe_load import safe_torch_load
+    from ..checkpoints import safe_torch_load
+    from ..tools_support import build_detector
 
     ckpt = safe_torch_load(checkpoint)
     state = ckpt.get('state_dict', ckpt)

@@ -5,6 +5,8 @@ from mmengine.config import Config
 from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
 from mmengine.registry import MODEL_WRAPPERS
 
+from ..tools_support.errors import LauncherError
+
 CPU_WRAPPER = 'CPUDistributedDataParallel'
 
 
@@ -18,13 +20,13 @@ def adapt_dist_cfg_for_cpu(cfg: Config) -> Config:
     the model in :class:`CPUDistributedDataParallel`, which turns SyncBN
     (configs' ``SyncBN``, RTMDet's default ``use_syncbn=True``) into BN,
     since torch's SyncBN runs on GPUs only; the slurm and mpi launchers
-    stop with a message pointing to torchrun. A user's explicit
+    raise :class:`LauncherError`, pointing to torchrun. A user's explicit
     ``model_wrapper_cfg`` is left alone.
     """
     if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
         return cfg
     if cfg.launcher != 'pytorch':
-        raise SystemExit(
+        raise LauncherError(
             f'--launcher {cfg.launcher} needs CUDA (MMEngine derives each '
             'process\'s device from the GPU count); on machines without '
             'GPUs start the processes with torchrun: '

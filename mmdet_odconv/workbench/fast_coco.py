@@ -5,8 +5,8 @@ Python loops; ``faster-coco-eval`` computes the same metrics in C++. It
 must replace the ``pycocotools`` modules *before* MMDetection imports them
 (``mmdet.datasets.api_wrappers`` binds their classes), and importing
 ``mmdet_odconv`` imports MMDetection. So ``tools/train.py`` and
-``tools/test.py`` switch it on first thing, before any other import, when
-the environment asks for it:
+``tools/test.py`` switch it on first thing, before any other import
+(:func:`enable_if_requested`), when the environment asks for it:
 
     MMDET_ODCONV_FASTER_COCO_EVAL=1 python tools/test.py CONFIG CKPT
 
@@ -22,8 +22,23 @@ FAST_COCO_ENV = 'MMDET_ODCONV_FASTER_COCO_EVAL'
 
 
 def requested() -> bool:
-    """Whether the environment variable asks for faster-coco-eval."""
+    """Whether the environment variable asks for faster-coco-eval (the one
+    place it is read)."""
     return os.environ.get(FAST_COCO_ENV, '').lower() in ('1', 'true', 'yes')
+
+
+def enable_if_requested() -> bool:
+    """Put faster-coco-eval in place of pycocotools if :func:`requested`.
+
+    Must run before MMDetection is imported. This module needs only the
+    standard library, so the tools run it alone (``runpy.run_path``)
+    before importing ``mmdet_odconv``, which imports MMDetection.
+    """
+    if not requested():
+        return False
+    import faster_coco_eval
+    faster_coco_eval.init_as_pycocotools()
+    return True
 
 
 def use_faster_coco_eval(strict: bool = True) -> bool:

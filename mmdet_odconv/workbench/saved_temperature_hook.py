@@ -13,7 +13,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
-from ..utils.checkpoint_check import apply_saved_temperature
+from ..checkpoints.fit import apply_saved_temperature
 
 
 @HOOKS.register_module()

@@ -26,15 +26,19 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
-from ..utils.data_check import load_json
+from ..tools_support.data_check import load_json
 from .shapes import (DEMO_CLASSES, cv2, mask_to_polygons, need_cv2,
                      render_image, rng_for)
 
-__all__ = ['DEMO_CLASSES', 'generate_coco_dataset', 'is_complete_dataset']
+__all__ = [
+    'DEMO_CLASSES', 'DEFAULT_DIR', 'generate_coco_dataset',
+    'is_complete_dataset', 'demo_dataset_root'
+]
 
 # (folder, split id mixed into each image's seed).
 SPLITS: Tuple[Tuple[str, int], ...] = (('train', 0), ('val', 1))
 ANN_DIR = 'annotations'
+DEFAULT_DIR = 'data/odconv_demo'  # where the tools put it by default
 _KNOWN_ENTRIES = {'train', 'val', ANN_DIR}
 
 
@@ -94,6 +98,18 @@ def _write_split(root: str, split: str, split_id: int, num_images: int,
 def _json_path(out_dir: str, split: str) -> str:
     """Path of a split's annotation file."""
     return osp.join(out_dir, ANN_DIR, f'instances_{split}.json')
+
+
+def demo_dataset_root(path: str) -> Optional[str]:
+    """The dataset folder of ``path`` if it is an annotation file in this
+    generator's layout (``ROOT/annotations/instances_{train,val}.json``),
+    else None: lets the data check point to the generator."""
+    for split, _ in SPLITS:
+        tail = osp.join(ANN_DIR, f'instances_{split}.json')
+        norm = osp.normpath(path)
+        if norm == tail or norm.endswith(os.sep + tail):
+            return norm[:-len(tail)].rstrip(os.sep) or '.'
+    return None
 
 
 def is_complete_dataset(out_dir: str) -> bool:

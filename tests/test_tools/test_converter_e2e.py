@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.test_tools.test_converter_official_layout import (COCO_IDS,
+from tests.test_checkpoints.test_official_layout import (COCO_IDS,
                                                              OFFICIAL_MODELS,
                                                              detector,
                                                              mmdet2_checkpoint,

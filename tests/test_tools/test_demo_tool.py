@@ -42,7 +42,7 @@ def test_no_anneal_ablation_drops_only_the_temperature_hook(monkeypatch):
     import sys
     monkeypatch.setattr(sys, 'path', list(sys.path))  # the script adds to it
     from benchmarks.demo_ap_table import NO_ANNEAL, RUNS
-    from mmdet_odconv.utils import load_config
+    from mmdet_odconv.tools_support import load_config
     od = [cfg for _, cfg in RUNS if 'odconv' in cfg]
     assert len(od) == 2
     for path in od:
@@ -56,7 +56,7 @@ def test_no_anneal_ablation_drops_only_the_temperature_hook(monkeypatch):
 def test_demo_configs_differ_only_where_they_say():
     """The 4x demo inherits the 1x one (only kernel_num differs) and the
     demo configs import the workbench, whose hooks they use."""
-    from mmdet_odconv.utils import load_config
+    from mmdet_odconv.tools_support import load_config
     od1, od4 = (load_config(f'configs/demo/faster-rcnn_r18-odconv{n}x_fpn_'
                             'demo.py').to_dict() for n in (1, 4))
     assert od1['model']['backbone']['odconv'].pop('kernel_num') == 1

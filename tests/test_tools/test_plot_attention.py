@@ -33,7 +33,7 @@ def test_cli_refuses_a_checkpoint_of_another_model_and_a_missing_image(
     """MMDetection's init_detector would load a 4-kernel checkpoint into
     the 1-kernel demo model non-strictly and plot random attentions; the
     advice names only what this tool accepts."""
-    from mmdet_odconv.utils import build_detector
+    from mmdet_odconv.tools_support import build_detector
     od4 = build_detector('configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py')
     ckpt = tmp_path / 'od4.pth'
     torch.save({'state_dict': od4.state_dict()}, ckpt)
@@ -65,7 +65,7 @@ def test_out_never_overwrites_what_it_reads(tmp_path):
 def test_the_saved_temperature_is_applied(tmp_path):
     """A checkpoint saved mid-anneal is plotted at its temperature."""
     from mmdet_odconv import get_temperature
-    from mmdet_odconv.utils import build_detector
+    from mmdet_odconv.tools_support import build_detector
     config = 'configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py'
     ckpt = tmp_path / 'mid_anneal.pth'
     torch.save({'state_dict': build_detector(config).state_dict(),

@@ -5,10 +5,8 @@ import re
 import pytest
 import torch
 import torch.nn as nn
-from mmengine.config import Config
 
-from mmdet_odconv.utils.checkpoint_check import PARTIAL_HINT
-from mmdet_odconv.workbench import adapt_dist_cfg_for_cpu
+from mmdet_odconv.tools_support import PARTIAL_HINT
 from tools import demo
 from tools import test as test_tool
 from tools import train as train_tool
@@ -52,42 +50,11 @@ def test_amp_on_cpu_replaces_an_amp_config_without_its_gpu_options():
     assert type(wrapper).__name__ == 'BF16AutocastOptimWrapper'
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU behaviour')
-@pytest.mark.parametrize('launcher', ['slurm', 'mpi'])
-def test_non_torchrun_launchers_without_cuda_point_to_torchrun(launcher):
-    with pytest.raises(SystemExit, match='dist_train.sh'):
-        adapt_dist_cfg_for_cpu(Config(dict(launcher=launcher)))
-
-
-def test_cpu_ddp_turns_syncbn_into_bn(tmp_path):
-    """torch's DDP refuses SyncBN on CPU modules ('SyncBatchNorm layers
-    only work with GPU modules'); RTMDet converts its BNs to SyncBN
-    whenever the world is larger than one (use_syncbn=True)."""
-    import torch.distributed as dist
-    from mmengine.registry import MODEL_WRAPPERS
-    if torch.cuda.is_available():
-        pytest.skip('CPU behaviour')
-    dist.init_process_group('gloo', init_method=f'file://{tmp_path}/store',
-                            rank=0, world_size=1)
-    try:
-        cfg = adapt_dist_cfg_for_cpu(Config(dict(launcher='pytorch')))
-        model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.SyncBatchNorm(4))
-        wrapped = MODEL_WRAPPERS.build(cfg.model_wrapper_cfg,
-                                       default_args=dict(module=model))
-        assert not any(isinstance(m, nn.SyncBatchNorm)
-                       for m in wrapped.modules())
-        assert any(isinstance(m, nn.modules.batchnorm._BatchNorm)
-                   for m in wrapped.modules())
-        wrapped(torch.randn(2, 3, 4, 4)).sum().backward()
-    finally:
-        dist.destroy_process_group()
-
-
 def test_test_tool_adds_the_saved_temperature_hook(monkeypatch, tiny_data,
                                                    tmp_path):
     """The runner of tools/test.py applies a checkpoint's saved
     temperature whatever hooks the config has."""
-    from mmdet_odconv.utils import build_detector
+    from mmdet_odconv.tools_support import build_detector
     from tests.test_tools.test_train_test_e2e import tiny_options
     opts = tiny_options(tiny_data)
     ckpt = tmp_path / 'c.pth'
@@ -107,20 +74,6 @@ def test_test_tool_adds_the_saved_temperature_hook(monkeypatch, tiny_data,
         test_tool.main([CONFIG, str(ckpt), '--work-dir', str(tmp_path),
                         '--cfg-options', *opts])
     assert {'type': 'SavedTemperatureHook'} in built['cfg'].custom_hooks
-
-
-def test_saved_temperature_hook_sets_the_runner_model():
-    from types import SimpleNamespace
-
-    from mmdet_odconv import ODConv2d, get_temperature
-    from mmdet_odconv.workbench import SavedTemperatureHook
-    model = nn.Sequential(ODConv2d(4, 4, 3, padding=1))
-    runner = SimpleNamespace(model=model, cfg=Config(dict(load_from='x')))
-    SavedTemperatureHook().after_load_checkpoint(runner, {'meta': {}})
-    assert get_temperature(model) == 1.0
-    SavedTemperatureHook().after_load_checkpoint(
-        runner, {'meta': {'odconv_temperature': 7.0}})
-    assert get_temperature(model) == 7.0
 
 
 def test_test_out_never_overwrites_the_checkpoint(tmp_path):
@@ -145,6 +98,21 @@ def test_test_tool_leaves_remote_checkpoints_to_mmengine(tmp_path):
     assert 'checkpoint not found' not in str(e.value)
     with pytest.raises(SystemExit, match='checkpoint not found'):
         test_tool.main([CONFIG, str(tmp_path / 'missing.pth'), *common])
+
+
+def test_a_tool_prints_one_message_and_exits_1(tmp_path):
+    """The checks raise; the tool's main prints the message alone."""
+    import subprocess
+    import sys
+    proc = subprocess.run(
+        [sys.executable, 'tools/train.py', CONFIG, '--work-dir',
+         str(tmp_path), '--cfg-options',
+         'train_dataloader.dataset.data_root=nowhere/odconv_demo/'],
+        capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert 'Traceback' not in proc.stderr
+    assert 'Dataset files not found:' in proc.stderr
+    assert 'make_demo_data.py --out nowhere/odconv_demo' in proc.stderr
 
 
 def test_tools_import_the_installed_package():

@@ -11,7 +11,7 @@ import pytest
 cv2 = pytest.importorskip('cv2')
 pycoco = pytest.importorskip('pycocotools.coco')
 
-from mmdet_odconv.utils import check_coco_annotations  # noqa: E402
+from mmdet_odconv.tools_support import check_coco_annotations  # noqa: E402
 from mmdet_odconv.workbench import shapes, synthetic_coco  # noqa: E402
 from mmdet_odconv.workbench import (DEMO_CLASSES,  # noqa: E402
                                     generate_coco_dataset)

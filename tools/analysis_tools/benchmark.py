@@ -24,7 +24,7 @@ import torch
 from mmengine.config import DictAction
 
 import mmdet_odconv  # noqa: F401
-from mmdet_odconv.utils import CheckpointError, build_detector
+from mmdet_odconv.tools_support import INPUT_ERRORS, build_detector
 from mmdet_odconv.workbench import setup_runtime
 
 
@@ -91,21 +91,27 @@ def _count_bns(model: torch.nn.Module) -> int:
                for m in model.modules())
 
 
-def main(argv=None) -> int:
+def _main(argv=None) -> int:
     args = parse_args(argv)
     setup_runtime()
-    try:
-        r = benchmark(args.config, args.checkpoint, tuple(args.shape),
-                      args.num_images, args.warmup, args.device,
-                      args.cfg_options, args.fuse_conv_bn)
-    except CheckpointError as e:  # not a checkpoint, or of another model
-        raise SystemExit(str(e)) from e
+    r = benchmark(args.config, args.checkpoint, tuple(args.shape),
+                  args.num_images, args.warmup, args.device,
+                  args.cfg_options, args.fuse_conv_bn)
     fused = (f', {r["fused_bns"]} BNs fused' if args.fuse_conv_bn else '')
     print(f'{osp.basename(args.config)} on {args.device}, input '
           f'{args.shape[0]}x{args.shape[1]}: {r["fps"]:.2f} img/s '
           f'({r["ms_per_image"]:.1f} ms/img over {r["images"]} images, '
           f'{args.warmup} warm-up{fused})')
     return 0
+
+
+def main(argv=None) -> int:
+    """Run the tool; bad input (``INPUT_ERRORS``) ends it with its message
+    and exit status 1, without a traceback."""
+    try:
+        return _main(argv)
+    except INPUT_ERRORS as e:
+        raise SystemExit(str(e)) from None
 
 
 if __name__ == '__main__':

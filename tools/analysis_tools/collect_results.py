@@ -92,7 +92,7 @@ def main(argv=None) -> int:
     if len(names) != len(args.work_dirs):
         p.error('give one --names entry per work dir')
     if args.out:
-        from mmdet_odconv.converters.files import check_not_an_input
+        from mmdet_odconv.checkpoints.files import check_not_an_input
         try:
             check_not_an_input(args.out, [('metrics log', f)
                                           for d in args.work_dirs

@@ -16,7 +16,7 @@ from mmengine.config import DictAction
 
 import mmdet_odconv  # noqa: F401
 from mmdet_odconv.complexity import complexity
-from mmdet_odconv.utils import build_detector
+from mmdet_odconv.tools_support import build_detector
 
 
 def parse_args(argv=None):

@@ -18,8 +18,8 @@ from mmengine.config import DictAction
 
 import mmdet_odconv  # noqa: F401
 from mmdet_odconv import ODConv2d
-from mmdet_odconv.converters import check_not_an_input
-from mmdet_odconv.utils import CheckpointError, build_detector
+from mmdet_odconv.checkpoints import check_not_an_input
+from mmdet_odconv.tools_support import INPUT_ERRORS, build_detector
 
 
 def capture_attentions(model: torch.nn.Module,
@@ -111,7 +111,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv=None) -> int:
+def _main(argv=None) -> int:
     args = parse_args(argv)
     if not osp.isfile(args.image):
         raise SystemExit(f'image not found: {args.image}')
@@ -122,11 +122,9 @@ def main(argv=None) -> int:
     except ValueError as e:
         raise SystemExit(f'--out {e}') from e
     from mmdet.apis import inference_detector
-    try:  # strictly: the attentions of a partly random model mean nothing
-        model = build_detector(args.config, args.cfg_options,
-                               args.checkpoint, advice=MISFIT_ADVICE)
-    except CheckpointError as e:
-        raise SystemExit(str(e)) from e
+    # strictly: the attentions of a partly random model mean nothing
+    model = build_detector(args.config, args.cfg_options, args.checkpoint,
+                           advice=MISFIT_ADVICE)
     model.to(args.device)
     records = capture_attentions(
         model, lambda: inference_detector(model, args.image))
@@ -135,6 +133,15 @@ def main(argv=None) -> int:
     plot(records[:args.max_layers], args.out)
     print(f'{len(records)} ODConv layers; wrote {args.out}')
     return 0
+
+
+def main(argv=None) -> int:
+    """Run the tool; bad input (``INPUT_ERRORS``) ends it with its message
+    and exit status 1, without a traceback."""
+    try:
+        return _main(argv)
+    except INPUT_ERRORS as e:
+        raise SystemExit(str(e)) from None
 
 
 if __name__ == '__main__':

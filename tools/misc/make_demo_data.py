@@ -12,15 +12,16 @@ import argparse
 import os.path as osp
 import time
 
-from mmdet_odconv.utils import check_coco_annotations
+from mmdet_odconv.tools_support import check_coco_annotations
 from mmdet_odconv.workbench import generate_coco_dataset
+from mmdet_odconv.workbench.synthetic_coco import DEFAULT_DIR
 
 
 def parse_args() -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--out', default='data/odconv_demo',
-                   help='output folder (default: data/odconv_demo)')
+    p.add_argument('--out', default=DEFAULT_DIR,
+                   help=f'output folder (default: {DEFAULT_DIR})')
     p.add_argument('--num-train', type=int, default=600,
                    help='training images (default: 600)')
     p.add_argument('--num-val', type=int, default=100,

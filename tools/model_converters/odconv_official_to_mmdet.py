@@ -15,14 +15,12 @@ import argparse
 import os.path as osp
 import sys
 
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
-
-import mmdet_odconv.models  # noqa: F401  (registers the OD backbones)
-from mmdet_odconv.converters import (check_destination, check_not_an_input,
-                                     convert_backbone, convert_detector,
-                                     detector_meta, is_detector,
-                                     load_official, save_atomic)
+import mmdet_odconv  # noqa: F401  (registers the OD backbones)
+from mmdet_odconv.checkpoints import (check_destination, check_not_an_input,
+                                      convert_backbone, convert_detector,
+                                      detector_meta, is_detector,
+                                      load_official, save_atomic)
+from mmdet_odconv.tools_support import build_detector, load_config
 
 
 def parse_args(argv=None):
@@ -47,16 +45,15 @@ def main(argv=None) -> int:
     check_not_an_input(args.dst, [('checkpoint', args.src),
                                   ('config', args.config)])
     sd, src_meta = load_official(args.src)
-    init_default_scope('mmdet')
-    from mmdet.registry import MODELS
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
+    detector = build_detector(cfg)
     if is_detector(sd):
-        out = convert_detector(sd, MODELS.build(cfg.model), args.src)
+        out = convert_detector(sd, detector, args.src)
         meta = detector_meta(src_meta, args.src, args.config)
     else:
+        out = convert_backbone(sd, detector.backbone, args.src)
         backbone_cfg = cfg.model.backbone.to_dict()
         backbone_cfg.pop('init_cfg', None)
-        out = convert_backbone(sd, MODELS.build(backbone_cfg), args.src)
         meta = dict(source=osp.basename(args.src), backbone=backbone_cfg)
     save_atomic({'meta': meta, 'state_dict': out}, args.dst)
     print(f'wrote {len(out)} tensors to {args.dst}')

@@ -1,6 +1,7 @@
 """Fail early, with the fix, when a config's dataset is missing or broken.
 
-Two checks run before a tool builds anything: the files a config's
+Two checks run before a tool builds anything, raising the errors of
+``errors``: the files a config's
 dataloaders need exist (:func:`check_data`), and its COCO annotation files
 (datasets and evaluators) are complete, well-formed COCO JSON
 (:func:`check_annotations`, built on :func:`check_coco_annotations`).
@@ -13,6 +14,8 @@ from typing import (Any, BinaryIO, Dict, Iterable, List, NoReturn, Optional,
                     Tuple)
 
 from mmengine.config import Config
+
+from .errors import AnnotationFileError, DataNotFoundError
 
 COCO_LAYOUT = """\
 MMDetection's COCO configs expect:
@@ -96,7 +99,8 @@ def missing_data(cfg: Config,
 def check_data(cfg: Config,
                loaders: Iterable[str],
                evaluators: Iterable[str] = ()) -> None:
-    """Exit with a message naming the missing files and the way to fix it.
+    """Raise :class:`DataNotFoundError`, naming the missing files and the
+    way to fix it.
 
     Only local paths are checked (:func:`is_local`): remote data (a URL,
     ``s3://``, a petrel ``backend_args``) is left to MMEngine.
@@ -104,13 +108,14 @@ def check_data(cfg: Config,
     missing = missing_data(cfg, loaders, evaluators)
     if not missing:
         return
+    from ..workbench.synthetic_coco import demo_dataset_root
     lines = ['Dataset files not found:'] + [f'  {m}' for m in missing]
-    if any('odconv_demo' in m for m in missing):
-        root = missing[0].split('odconv_demo')[0] + 'odconv_demo'
-        lines.append(DEMO_HINT.format(root=root))
+    roots = [demo_dataset_root(m.rsplit(' (', 1)[0]) for m in missing]
+    if any(roots):
+        lines.append(DEMO_HINT.format(root=next(r for r in roots if r)))
     else:
         lines.append(COCO_LAYOUT)
-    raise SystemExit('\n'.join(lines))
+    raise DataNotFoundError('\n'.join(lines))
 
 
 # --------------------------------------------------------------------------
@@ -122,9 +127,10 @@ COCO_FIX = ('Fix the file or fetch it again (a file cut short is usually an '
 
 
 def _fail(path: str, problem: str) -> NoReturn:
-    """Raise a ValueError naming the file, the problem and the fix."""
-    raise ValueError(f'Invalid COCO annotation file {path}: {problem}. '
-                     f'{COCO_FIX}')
+    """Raise an AnnotationFileError (a ValueError) naming the file, the
+    problem and the fix."""
+    raise AnnotationFileError(
+        f'Invalid COCO annotation file {path}: {problem}. {COCO_FIX}')
 
 
 def load_json(path: str) -> Any:
@@ -322,8 +328,9 @@ def coco_annotation_files(cfg: Config,
 def check_annotations(cfg: Config,
                       loaders: Iterable[str],
                       evaluators: Iterable[str] = ()) -> None:
-    """Exit, naming the file and the problem, if a COCO annotation file
-    of the named dataloaders or evaluators is truncated or malformed.
+    """Raise :class:`AnnotationFileError`, naming the file and the problem,
+    if a COCO annotation file of the named dataloaders or evaluators is
+    truncated or malformed.
 
     Runs once per job: in a distributed job's processes other than rank 0
     it does nothing (rank 0 stops the job). Each file is read in a
@@ -332,12 +339,8 @@ def check_annotations(cfg: Config,
     if is_distributed_worker():
         return
     for path in coco_annotation_files(cfg, loaders, evaluators):
-        if not osp.isfile(path):
-            continue  # check_data reports missing dataset files
-        try:
+        if osp.isfile(path):  # check_data reports missing dataset files
             check_coco_file(path)
-        except ValueError as e:
-            raise SystemExit(str(e)) from e
 
 
 def is_distributed_worker() -> bool:

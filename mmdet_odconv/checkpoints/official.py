@@ -15,8 +15,9 @@ Two kinds, told apart by their keys:
 dropped. (OD-)MobileNetV2's ``features.N`` modules are renamed to
 MMDetection's ``conv1``, ``layerX.Y.{expand,depthwise,linear}_conv`` and
 ``conv2``; its classifier is dropped too. The result is checked tensor by
-tensor against the target model: missing, left-over and misshapen keys are
-an error that names them.
+tensor against the target model (:func:`~.fit.compare_state_dict`, with
+no inflation): missing, left-over and misshapen keys are an error that
+names them and the likely cause, worded as the tools' checks word it.
 """
 import os.path as osp
 import re
@@ -26,9 +27,8 @@ from typing import Dict, List, Optional, Tuple
 import torch
 import torch.nn as nn
 
-from ..layers import ODConv2d
-from ..utils.safe_load import safe_torch_load
-from .files import check_source
+from .fit import (CheckpointError, compare_state_dict, load_checkpoint_file,
+                  mismatch_message)
 
 StateDict = Dict[str, torch.Tensor]
 CLASSIFIER_PREFIXES = ('fc.', 'classifier.')
@@ -49,21 +49,15 @@ _CONV_BN = {'0': 'conv', '1': 'bn'}  # ConvBNReLU -> ConvModule
 def load_official(src: str) -> Tuple[StateDict, dict]:
     """Load an official checkpoint: its state dict (without DataParallel's
     ``module.`` prefix) and its ``meta`` dict (empty if none)."""
-    check_source(src)
-    ckpt = safe_torch_load(src)
-    meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
-    if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
-        ckpt = ckpt['state_dict']
-    if not (isinstance(ckpt, dict) and ckpt and all(
+    sd, meta = load_checkpoint_file(src)
+    if not (sd and all(
             isinstance(k, str) and isinstance(v, torch.Tensor)
-            for k, v in ckpt.items())):
+            for k, v in sd.items())):
         raise ValueError(
             f'{src} is not an ODConv checkpoint: expected a dict with a '
             '"state_dict" of tensors (as the official main.py and '
             'MMDetection save), or a plain state dict')
-    sd = OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v)
-                     for k, v in ckpt.items())
-    return sd, meta if isinstance(meta, dict) else {}
+    return sd, meta
 
 
 def is_detector(sd: StateDict) -> bool:
@@ -76,7 +70,7 @@ def convert_backbone(sd: StateDict, backbone: nn.Module,
     """Backbone weights of an ImageNet checkpoint, checked against
     ``backbone`` and loaded into it with ``strict=True``."""
     out = map_backbone(sd, backbone, src)
-    check_state(out, backbone, src, detector=False)
+    check_state(out, backbone, src)
     backbone.load_state_dict(out, strict=True)
     return out
 
@@ -91,7 +85,7 @@ def convert_detector(sd: StateDict, detector: nn.Module,
         ('backbone.' + k, v)
         for k, v in map_backbone(backbone, detector.backbone, src).items())
     out.update((k, v) for k, v in sd.items() if not k.startswith('backbone.'))
-    check_state(out, detector, src, detector=True)
+    check_state(out, detector, src)
     detector.load_state_dict(out, strict=True)
     return out
 
@@ -173,74 +167,17 @@ def _mobilenet_v2_name(key: str, blocks: List[str], expanded: set) -> str:
     return f'{prefix}.{table[m.group(1)]}.{m.group(2)}'
 
 
-def check_state(sd: StateDict, model: nn.Module, src: str,
-                detector: bool) -> None:
-    """Raise, naming the keys, unless ``sd`` fits ``model`` exactly."""
-    _check_odconv(sd, model, src, detector)
-    target = model.state_dict()
-    missing = [k for k in target if k not in sd]
-    extra = [k for k in sd if k not in target]
-    misshapen = [
-        f'{k} {tuple(v.shape)} (model: {tuple(target[k].shape)})'
-        for k, v in sd.items() if k in target and v.shape != target[k].shape
-    ]
-    problems = [
-        f'{what}: {_some(keys)}'
-        for what, keys in (('missing', missing), ('left over', extra),
-                           ('wrong shape', misshapen)) if keys
-    ]
-    if problems:
-        raise ValueError(f'{src} does not fit the model of the config '
-                         f'({"; ".join(problems)}); check the config '
-                         '(backbone, depth, widen_factor, kernel_num)')
-
-
-def _some(keys: List[str], shown: int = 5) -> str:
-    """``a`` or ``12 keys, a, b, c, d, e and 7 more``."""
-    text = ', '.join(keys[:shown])
-    if len(keys) > shown:
-        text += f' and {len(keys) - shown} more'
-    return f'{len(keys)} keys, {text}' if len(keys) > 1 else text
-
-
-def _check_odconv(sd: StateDict, model: nn.Module, src: str,
-                  detector: bool) -> None:
-    """Static vs ODConv and the kernel count, with the fix in the message."""
-    od_layers = [(n, m) for n, m in model.named_modules()
-                 if isinstance(m, ODConv2d)]
-    has_attention = any('.attention.' in k for k in sd)
-    if has_attention and not od_layers:
-        raise ValueError(f'{src} has ODConv layers (attention weights) but '
-                         'the config builds a static backbone; use the '
-                         'ODConv config of this model (odconv<N>x in its '
-                         'name)')
-    if od_layers and not has_attention:
-        raise ValueError(_static_advice(sd, src, detector))
-    for name, m in od_layers:
-        w = sd.get(f'{name}.weight')
-        if w is not None and w.dim() == 5 and w.size(0) != m.kernel_num:
-            raise ValueError(
-                f'{src} has kernel_num={w.size(0)} ({name}.weight) but the '
-                f'config builds kernel_num={m.kernel_num}; use the config '
-                f'with odconv{w.size(0)}x / odconv=dict(kernel_num='
-                f'{w.size(0)})')
-
-
-def _static_advice(sd: StateDict, src: str, detector: bool) -> str:
-    head = (f'{src} is a static checkpoint (no ODConv attention weights) '
-            'but the config builds ODConv layers; ')
-    if detector:
-        return head + ('convert it with the static config of this detector '
-                       '(the one without odconv in its name)')
-    if any(k.startswith('features.') for k in sd):
-        return head + ('convert it with the static MobileNetV2 config and '
-                       "give the result to the ODConv config's init_cfg, "
-                       'which inflates static kernels into the ODConv bank')
-    return head + ('static ResNet weights need no conversion: ODResNet '
-                   "loads them directly through init_cfg=dict(type="
-                   f"'Pretrained', checkpoint='{osp.basename(src)}') (or "
-                   "'torchvision://resnet50') and inflates each kernel "
-                   'into the ODConv bank')
+def check_state(sd: StateDict, model: nn.Module, src: str) -> None:
+    """Raise, naming the keys and the likely cause, unless ``sd`` fits
+    ``model`` exactly (loaded into it as the tools' check loads, but
+    without inflating static or one-kernel weights)."""
+    diff = compare_state_dict(model, sd, inflation_ok=False)
+    if diff or diff.inflated:
+        raise CheckpointError(
+            mismatch_message(
+                src, 'the config', model, sd, diff,
+                'A converted checkpoint must load with strict=True.',
+                'convert'))
 
 
 def detector_meta(src_meta: dict,

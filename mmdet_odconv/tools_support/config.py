@@ -1,4 +1,5 @@
-"""Config loading and detector building shared by our tools."""
+"""Config loading and detector building shared by our tools: the one
+place a tool builds a detector from a config."""
 import os.path as osp
 from typing import Optional, Union
 
@@ -46,7 +47,7 @@ def build_detector(config: Union[str, Config],
     from mmengine.model import revert_sync_batchnorm
     from mmengine.registry import MODELS, init_default_scope
 
-    from .checkpoint_check import load_checkpoint_into
+    from ..checkpoints.fit import load_checkpoint_into
     cfg = load_config(
         config, cfg_options=cfg_options) if isinstance(config, str) else config
     if isinstance(config, Config) and cfg_options:

@@ -1,12 +1,13 @@
-"""Fail early, with the cause, when a checkpoint does not fit the config.
+"""Whether a checkpoint fits a model: one comparison, one diagnosis.
 
 MMEngine loads ``load_from``, ``--resume`` and test checkpoints with
 ``strict=False``: keys that are missing or of another shape only log a
-warning and those weights stay random, so a test run of the wrong config
-reports the metrics of a random model. Our tools load the checkpoint into a
-throwaway model first, the way MMEngine will, and stop with the keys and
-the likely cause unless partial loading was asked for. The same module
-checks that local ``init_cfg`` checkpoints (pretrained backbones) exist.
+warning and those weights stay random. :func:`compare_state_dict` loads a
+state dict as MMEngine does, each layer's own loading included (ODConv
+inflates static and one-kernel weights), and reports what would really be
+left at its initial value; :func:`likely_causes` reads the cause from the
+shapes; :func:`mismatch_message` words both. The tools' checks
+(:func:`load_checkpoint_into`) and the converter's strict check use them.
 """
 import os.path as osp
 import re
@@ -15,16 +16,12 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn as nn
-from mmengine.config import Config
 
 from .safe_load import safe_torch_load
 
-ALLOW_PARTIAL_KEY = 'allow_partial_load'
-PARTIAL_HINT = (
-    'If partial loading is what you want (e.g. fine-tuning on another set '
-    'of classes), pass --allow-partial-load (or set '
-    f'{ALLOW_PARTIAL_KEY} = True in the config).')
 _SHOW = 8  # keys listed per kind
+LOAD_ENDING = ('MMEngine would load the rest and leave these weights '
+               'random, so results would not be those of the checkpoint.')
 
 Shape = Tuple[int, ...]
 
@@ -53,19 +50,13 @@ def is_remote(path: str) -> bool:
     return '://' in path
 
 
-def load_state_dict_file(path: str) -> 'OrderedDict[str, Any]':
-    """The model weights in a checkpoint, keyed as MMEngine loads them.
+def load_checkpoint_file(path: str) -> Tuple['OrderedDict[str, Any]', dict]:
+    """The model weights in a checkpoint, keyed as MMEngine loads them, and
+    the checkpoint's ``meta`` dict (empty if it has none).
 
     Local files go through :func:`safe_torch_load` (clear errors for files
     that are not checkpoints); remote ones through MMEngine's loader.
     """
-    state, _ = load_checkpoint_file(path)
-    return state
-
-
-def load_checkpoint_file(path: str) -> Tuple['OrderedDict[str, Any]', dict]:
-    """The model weights in a checkpoint, keyed as MMEngine loads them, and
-    the checkpoint's ``meta`` dict (empty if it has none)."""
     if is_remote(path):
         from mmengine.runner.checkpoint import CheckpointLoader
         ckpt = CheckpointLoader.load_checkpoint(path, map_location='cpu')
@@ -164,15 +155,22 @@ def _inflated_banks(model: nn.Module, state_dict: Dict[str, Any],
     return tuple(inflated), tuple(irrelevant)
 
 
+PURPOSES = ('load', 'resume', 'convert')
+
+
 def likely_causes(model: nn.Module,
                   state_dict: Dict[str, Any],
                   diff: StateDictDiff,
-                  resume: bool = False) -> List[str]:
+                  purpose: str = 'load',
+                  source: str = '') -> List[str]:
     """Guess, from the shapes, why a checkpoint does not fit a model.
 
-    ``resume``: the checkpoint is to continue a run, which needs the very
-    model it was saved from (no inflation).
+    ``purpose``: ``'load'`` (test, ``load_from``), ``'resume'`` (continue
+    a run: the very model it was saved from) or ``'convert'`` (the
+    converter: static weights are pointed to ``init_cfg``); ``source``
+    names the checkpoint file in that advice.
     """
+    assert purpose in PURPOSES, purpose
     ours = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     theirs = {
         k: tuple(v.shape)
@@ -187,26 +185,21 @@ def likely_causes(model: nn.Module,
             'the checkpoint holds ODConv layers (kernel banks of '
             f'{_fmt_n(od_theirs)} kernels: 5-D weights) where the config '
             'builds static convs (4-D): it is an ODConv checkpoint given '
-            'with a static config; use the ODConv config it was trained '
-            'with')
+            'with a static config; use the ODConv config of this model '
+            f'(odconv{_fmt_n(od_theirs)}x in its name)')
     elif od_ours and not od_theirs and not has_att:
-        causes.append(
-            'the checkpoint holds static convs (4-D weights, no attention) '
-            'where the config builds ODConv layers '
-            f'(kernel_num={_fmt_n(od_ours)}): it is a static detector given '
-            'with an ODConv config; use the static config it was trained '
-            'with (loaded into ODConv, its weights would compute the static '
-            'convs, not an ODConv model)')
+        causes.append(_static_cause(ours, theirs, purpose, source, od_ours))
     elif od_ours and od_theirs and od_ours != od_theirs:
+        n = _fmt_n(od_theirs)
         causes.append(
-            f'the checkpoint is ODConv {_fmt_n(od_theirs)}x (kernel_num='
-            f'{_fmt_n(od_theirs)}) but the config builds ODConv '
-            f'{_fmt_n(od_ours)}x (kernel_num={_fmt_n(od_ours)}): use the '
-            f'{_fmt_n(od_theirs)}x config')
+            f'the checkpoint is ODConv {n}x (kernel_num={n}) but the config '
+            f'builds ODConv {_fmt_n(od_ours)}x (kernel_num='
+            f'{_fmt_n(od_ours)}): use the config with odconv{n}x in its '
+            f'name (odconv=dict(kernel_num={n}))')
     elif has_att != any('.attention.' in k for k in ours):
         causes.append('the checkpoint and the config place ODConv in '
                       'different layers (another backbone or placement)')
-    if resume and diff.inflated:
+    if purpose == 'resume' and diff.inflated:
         causes.append(
             'a resumed run continues the model the checkpoint was saved '
             'from, so its config must be the one it was trained with; to '
@@ -230,11 +223,36 @@ def likely_causes(model: nn.Module,
                 'checkpoint')
         else:
             causes.append('the checkpoint shares no key with the model: it '
-                          'is not a checkpoint of this kind of detector')
+                          'is not a checkpoint of this kind of model')
     if not causes:
         causes.append('the checkpoint was trained with another config '
-                      '(another depth, neck, head or number of classes)')
+                      '(another depth, width, neck, head or number of '
+                      'classes)')
     return causes
+
+
+def _static_cause(ours: Dict[str, Shape], theirs: Dict[str, Shape],
+                  purpose: str, source: str, od_ours: List[int]) -> str:
+    """A static checkpoint where the config builds ODConv layers."""
+    head = ('the checkpoint holds static convs (4-D weights, no attention) '
+            'where the config builds ODConv layers '
+            f'(kernel_num={_fmt_n(od_ours)}): ')
+    detector = any(k.startswith('backbone.') for k in ours)
+    if purpose != 'convert':
+        return head + ('it is a static detector given with an ODConv '
+                       'config; use the static config it was trained with')
+    if detector:
+        return head + ('convert it with the static config of this detector '
+                       '(the one without odconv in its name)')
+    if any(k.startswith('features.') for k in theirs):
+        return head + ('convert it with the static MobileNetV2 config and '
+                       "give the result to the ODConv config's init_cfg, "
+                       'which inflates static kernels into the ODConv bank')
+    return head + ('static ResNet weights need no conversion: ODResNet '
+                   "loads them directly through init_cfg=dict(type="
+                   f"'Pretrained', checkpoint='{osp.basename(source)}') "
+                   "(or 'torchvision://resnet50') and inflates each kernel "
+                   'into the ODConv bank')
 
 
 def _bank_sizes(shapes: Dict[str, Shape]) -> List[int]:
@@ -258,15 +276,17 @@ def _keys(title: str, keys: List[str]) -> List[str]:
 
 
 def mismatch_message(path: str,
-                     config: str,
+                     target: str,
                      model: nn.Module,
                      state_dict: Dict[str, Any],
                      diff: StateDictDiff,
-                     advice: str = PARTIAL_HINT,
-                     resume: bool = False) -> str:
-    """The report a tool prints when ``path`` does not fit the model;
-    ``advice`` ends it: what the calling tool accepts to go on anyway."""
-    lines = [f'Checkpoint {path} does not fit the model of {config}:']
+                     ending: str = LOAD_ENDING,
+                     purpose: str = 'load') -> str:
+    """The report of a checkpoint ``path`` that does not fit the model of
+    ``target`` (a config's name): the keys, the likely cause
+    (:func:`likely_causes`), then ``ending``: what follows from it and
+    what the caller accepts to go on anyway."""
+    lines = [f'Checkpoint {path} does not fit the model of {target}:']
     lines += _keys('keys of the model missing from the checkpoint',
                    diff.missing)
     lines += _keys('keys in the checkpoint that the model does not have',
@@ -275,20 +295,18 @@ def mismatch_message(path: str,
         'tensors of another shape (checkpoint vs model)',
         [f'{k}: {list(a)} vs {list(b)}' for k, a, b in diff.mismatched])
     lines += _keys('errors', diff.errors)
-    lines.append('Likely cause: ' +
-                 '; '.join(likely_causes(model, state_dict, diff, resume)) +
-                 '.')
-    lines.append('MMEngine would load the rest and leave these weights '
-                 'random, so results would not be those of the checkpoint.' +
-                 (f' {advice}' if advice else ''))
+    lines.append('Likely cause: ' + '; '.join(
+        likely_causes(model, state_dict, diff, purpose, path)) + '.')
+    if ending:
+        lines.append(ending)
     return '\n'.join(lines)
 
 
 def load_checkpoint_into(model: nn.Module,
                          path: str,
-                         config: str = 'the config',
+                         target: str = 'the config',
                          allow_partial: bool = False,
-                         advice: str = PARTIAL_HINT,
+                         advice: str = '',
                          resume: bool = False,
                          apply_temperature: bool = True) -> StateDictDiff:
     """Load a checkpoint (path or URL) into ``model``; it must fit.
@@ -311,8 +329,9 @@ def load_checkpoint_into(model: nn.Module,
     diff = compare_state_dict(model, state_dict, inflation_ok=not resume)
     if diff and not allow_partial:
         raise CheckpointError(
-            mismatch_message(path, config, model, state_dict, diff, advice,
-                             resume))
+            mismatch_message(path, target, model, state_dict, diff,
+                             ' '.join(filter(None, (LOAD_ENDING, advice))),
+                             'resume' if resume else 'load'))
     if diff.inflated:
         log_inflation(path, diff)
     if apply_temperature:
@@ -352,101 +371,3 @@ def apply_saved_temperature(model: nn.Module, meta: Optional[dict],
               f"checkpoint's meta['{TEMPERATURE_KEY}']",
               logger='current')
     return float(t)
-
-
-def checkpoint_to_load(cfg: Config) -> Optional[str]:
-    """The checkpoint an MMEngine runner built from ``cfg`` will load.
-
-    ``load_from``, or with ``resume=True`` and no ``load_from`` the latest
-    checkpoint in the work dir (None if there is none, as MMEngine).
-    """
-    if cfg.get('resume', False) and cfg.get('load_from') is None:
-        from mmengine.runner import find_latest_checkpoint
-        work_dir = cfg.get('work_dir')
-        return find_latest_checkpoint(work_dir) if work_dir else None
-    return cfg.get('load_from')
-
-
-def check_checkpoint(cfg: Config, path: Optional[str] = None) -> None:
-    """Exit with the keys and the likely cause if a checkpoint misfits.
-
-    For the tools, before their runner is built. ``path`` defaults to what
-    the runner will load (:func:`checkpoint_to_load`); the check loads it
-    into a throwaway model. Skipped when the config sets
-    ``allow_partial_load=True`` (the tools' ``--allow-partial-load``). A
-    missing file, or one that is not a checkpoint, stops here too. Static
-    or one-kernel weights that ODConv inflates fit, except for a resumed
-    run (``resume=True``), which must continue the same model.
-    """
-    auto = path is None and cfg.get('resume') and not cfg.get('load_from')
-    path = path or checkpoint_to_load(cfg)
-    if not path or cfg.get(ALLOW_PARTIAL_KEY, False):
-        return
-    if not is_remote(path) and not osp.exists(path):
-        note = (f' (named in {osp.join(cfg.work_dir, "last_checkpoint")} '
-                'for --resume; give the checkpoint as --resume PATH, or '
-                'delete that file to start afresh)' if auto else '')
-        raise SystemExit(f'checkpoint not found: {path}{note}')
-    from .config import build_detector
-    try:
-        load_checkpoint_into(
-            build_detector(cfg),
-            path,
-            cfg.filename or 'the config',
-            resume=bool(cfg.get('resume', False)),
-            apply_temperature=False)  # the runner's own model gets it
-    except CheckpointError as e:
-        raise SystemExit(str(e)) from e
-
-
-# --------------------------------------------------------------------------
-# Pretrained (init_cfg) checkpoints
-# --------------------------------------------------------------------------
-CONVERT_HINT = (
-    'Convert the official ImageNet weights with\n'
-    '  python tools/model_converters/odconv_official_to_mmdet.py SRC {path} '
-    '--config CONFIG\n'
-    'or start from torchvision\'s static ResNet weights (inflated into the '
-    'ODConv kernel bank) with\n'
-    '  --cfg-options {key}=torchvision://resnet50   (resnet101 for R101)\n'
-    'or train the backbone from scratch with --cfg-options {parent}=None')
-
-
-def missing_init_checkpoints(cfg: Config) -> List[Tuple[str, str]]:
-    """(config key, path) of local ``init_cfg`` checkpoints not on disk.
-
-    Remote ones (``torchvision://``, ``https://``, ``open-mmlab://``, ...)
-    are not checked.
-    """
-    found: List[Tuple[str, str]] = []
-
-    def walk(node: Any, key: str) -> None:
-        if isinstance(node, dict):
-            ckpt = node.get('checkpoint')
-            if (key.endswith('init_cfg') and isinstance(ckpt, str)
-                    and not is_remote(ckpt) and not osp.isfile(ckpt)):
-                found.append((f'{key}.checkpoint', ckpt))
-            for k, v in node.items():
-                walk(v, f'{key}.{k}')
-        elif isinstance(node, (list, tuple)):
-            for i, v in enumerate(node):
-                # a list of init_cfgs keeps the init_cfg name for its items
-                walk(v, key if key.endswith('init_cfg') else f'{key}.{i}')
-
-    walk(cfg.get('model'), 'model')
-    return found
-
-
-def check_init_checkpoints(cfg: Config) -> None:
-    """Exit, naming the file and the fix, if a pretrained checkpoint that
-    ``init_cfg`` points to is not on disk (before anything is built)."""
-    missing = missing_init_checkpoints(cfg)
-    if not missing:
-        return
-    lines = ['Pretrained checkpoint(s) in the config not found:']
-    lines += [f'  {path} ({key})' for key, path in missing]
-    key, path = missing[0]
-    lines.append(
-        CONVERT_HINT.format(
-            path=path, key=key, parent=key.rsplit('.checkpoint', 1)[0]))
-    raise SystemExit('\n'.join(lines))

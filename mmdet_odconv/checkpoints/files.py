@@ -1,7 +1,8 @@
-"""Checked paths and atomic writes for the checkpoint converter.
+"""Checked output paths and atomic writes.
 
-Paths are checked before anything is loaded or built, so a typo costs a
-one-line message rather than a minute of work and a raw ``OSError``.
+Outputs are checked before anything is loaded or built, so a typo costs a
+one-line message rather than a minute of work and a raw ``OSError``, and
+no output may be one of the files a command reads, however spelled.
 """
 import os
 import os.path as osp
@@ -10,20 +11,6 @@ import tempfile
 from typing import Any, Iterable, Optional, Tuple
 
 import torch
-
-CHECKPOINT_SUFFIXES = ('.pth', '.pth.tar', '.pt', '.ckpt')
-
-
-def check_source(src: str) -> None:
-    """Raise a clear error if ``src`` is not a file one could load."""
-    if osp.isdir(src):
-        inside = sorted(
-            f for f in os.listdir(src) if f.endswith(CHECKPOINT_SUFFIXES))
-        hint = (f' (it holds {", ".join(inside[:3])})' if inside else '')
-        raise ValueError(f'{src} is a directory, not a checkpoint file; give '
-                         f'the checkpoint file itself{hint}')
-    if not osp.exists(src):
-        raise FileNotFoundError(f'{src}: no such file')
 
 
 def check_destination(dst: str) -> None:

@@ -138,6 +138,13 @@ def safe_torch_load(path: str, map_location: Any = 'cpu') -> Any:
     """
     if not osp.exists(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
+    if osp.isdir(path):
+        inside = sorted(
+            f for f in os.listdir(path) if f.endswith(CHECKPOINT_SUFFIXES))
+        hint = f' (it holds {", ".join(inside[:3])})' if inside else ''
+        raise ValueError(f'{path} is not a PyTorch checkpoint: it is a '
+                         f'folder, not a file{hint}; give the checkpoint '
+                         'file itself')
     what = describe_non_checkpoint(path)
     if what is not None:
         raise ValueError(f'{path} is not a PyTorch checkpoint: it is {what}. '
@@ -162,6 +169,7 @@ def safe_torch_load(path: str, map_location: Any = 'cpu') -> Any:
 # --------------------------------------------------------------------------
 # Recognising files that are not checkpoints
 # --------------------------------------------------------------------------
+CHECKPOINT_SUFFIXES = ('.pth', '.pth.tar', '.pt', '.ckpt')
 _REFETCH = ('Download or copy it again (check the URL: a failed download '
             'often saves an error page), or give the path of the .pth file.')
 _ZIP_MAGIC = b'PK\x03\x04'  # torch.save's default (zip) format

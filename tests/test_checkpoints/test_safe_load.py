@@ -7,7 +7,7 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
 import mmdet_odconv  # noqa: F401  (registers the allow-list)
-from mmdet_odconv.utils import safe_torch_load
+from mmdet_odconv.checkpoints import safe_torch_load
 
 
 def test_mmengine_message_hub_round_trips_with_weights_only(tmp_path):
