@@ -215,3 +215,25 @@ def test_each_formulation_computes_from_its_inputs_alone(k, n):
                                              layer.geometry, None)
             torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4,
                                        msg=name)
+
+
+def test_stride_padding_dilation_can_be_set_after_construction():
+    """As on nn.Conv2d: the new values are checked and computed with; a
+    forced formulation that no longer applies refuses the change."""
+    layer = ODConv2d(8, 16, 3, min_channel=4).eval()
+    layer.stride, layer.padding, layer.dilation = 2, 1, (1, 1)
+    assert (layer.stride, layer.padding) == ((2, 2), (1, 1))
+    x = torch.randn(2, 8, 9, 9)
+    assert layer(x).shape == (2, 16, 5, 5)
+    torch.testing.assert_close(layer(x), naive_odconv(layer, x), rtol=1e-4,
+                               atol=1e-4)
+    with pytest.raises(ValueError, match='stride must be positive ints'):
+        layer.stride = 0
+    with pytest.raises(ValueError, match="'same' needs stride 1"):
+        layer.padding = 'same'
+    plain = ODConv2d(8, 16, 1, impl='matmul')
+    with pytest.raises(ValueError, match="impl='matmul' cannot compute"):
+        plain.padding = 1
+    assert plain.padding == (0, 0)
+    with pytest.raises(AttributeError):
+        layer.groups = 2
