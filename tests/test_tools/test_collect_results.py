@@ -27,3 +27,18 @@ def test_out_never_overwrites_a_log_it_reads(tmp_path, capsys):
     assert log.read_text() == before
     assert main([str(work), '--out', str(tmp_path / 'table.md')]) == 0
     assert '| 50.0 |' in (tmp_path / 'table.md').read_text()
+
+
+def test_out_in_a_new_folder_is_written_and_below_a_file_refused(
+        tmp_path, capsys):
+    """Checked before anything is read: a file where a folder should be
+    is named; a missing folder is created."""
+    work, _ = _work_dir(tmp_path, 0.5)
+    blocker = tmp_path / 'a-file'
+    blocker.write_text('')
+    with pytest.raises(SystemExit):
+        main([str(work), '--out', str(blocker / 'table.md')])
+    assert 'is a file, not a folder' in capsys.readouterr().err
+    out = tmp_path / 'new' / 'dir' / 'table.md'
+    assert main([str(work), '--out', str(out)]) == 0
+    assert '| 50.0 |' in out.read_text()

@@ -21,8 +21,8 @@ def test_capture_and_plot(tmp_path):
     assert r['spatial'].shape == (3, 3) and r['kernel'].shape == (4, )
     assert torch.isclose(r['kernel'].sum(), torch.tensor(1.0))
     assert r['channel'].shape == (8, ) and r['filter'].shape == (8, )
-    out = plot(records, str(tmp_path / 'att.png'))
-    assert (tmp_path / 'att.png').stat().st_size > 10_000
+    out = plot(records, str(tmp_path / 'new' / 'att.png'))
+    assert (tmp_path / 'new' / 'att.png').stat().st_size > 10_000
     # hooks are removed afterwards
     assert all(not m._forward_hooks for m in model.modules())
     del out
@@ -60,6 +60,9 @@ def test_out_never_overwrites_what_it_reads(tmp_path):
         with pytest.raises(SystemExit, match='is the image this command'):
             main([config, 'unused.pth', str(image), '--out', str(out)])
     assert image.read_bytes() == b'not drawn over'
+    with pytest.raises(SystemExit, match='is a file, not a folder'):
+        main([config, 'unused.pth', str(image), '--out',
+              str(image / 'att.png')])
 
 
 def test_the_saved_temperature_is_applied(tmp_path):

@@ -12,6 +12,7 @@ over the first row.
 import argparse
 import glob
 import json
+import os
 import os.path as osp
 import sys
 from typing import Dict, List, Optional
@@ -92,8 +93,10 @@ def main(argv=None) -> int:
     if len(names) != len(args.work_dirs):
         p.error('give one --names entry per work dir')
     if args.out:
-        from mmdet_odconv.checkpoints.files import check_not_an_input
+        from mmdet_odconv.checkpoints.files import (check_destination,
+                                                    check_not_an_input)
         try:
+            check_destination(args.out)
             check_not_an_input(args.out, [('metrics log', f)
                                           for d in args.work_dirs
                                           for f in metric_files(d)])
@@ -104,6 +107,7 @@ def main(argv=None) -> int:
     table = make_table(rows)
     print(table)
     if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
             f.write(table + '\n')
     if missing:

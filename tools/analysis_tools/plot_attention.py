@@ -8,6 +8,7 @@ heat map), the distributions of the channel and filter attentions
 (histograms), and the kernel attention over the bank (bars).
 """
 import argparse
+import os
 import os.path as osp
 import sys
 from typing import Dict, List
@@ -18,7 +19,7 @@ from mmengine.config import DictAction
 
 import mmdet_odconv  # noqa: F401
 from mmdet_odconv import ODConv2d
-from mmdet_odconv.checkpoints import check_not_an_input
+from mmdet_odconv.checkpoints import check_destination, check_not_an_input
 from mmdet_odconv.tools_support import INPUT_ERRORS, build_detector
 
 
@@ -89,6 +90,7 @@ def plot(records: List[Dict[str, object]], out: str) -> str:
         ax[0].set_xticks([])
         ax[0].set_yticks([])
     fig.tight_layout()
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     fig.savefig(out, dpi=90)
     plt.close(fig)
     return out
@@ -116,6 +118,7 @@ def _main(argv=None) -> int:
     if not osp.isfile(args.image):
         raise SystemExit(f'image not found: {args.image}')
     try:
+        check_destination(args.out)
         check_not_an_input(args.out, [('image', args.image),
                                       ('checkpoint', args.checkpoint),
                                       ('config', args.config)])
