@@ -340,17 +340,17 @@ def load_checkpoint_into(model: nn.Module,
 
 
 def log_inflation(path: str, diff: StateDictDiff) -> None:
-    """One line saying which ODConv banks a checkpoint was inflated into."""
+    """One line saying which ODConv banks a checkpoint was inflated into
+    (and, if nothing else misfits, that the model computes what the
+    checkpoint computed)."""
     from mmengine.logging import print_log
+    same = ('' if diff else '; the model computes what the checkpoint '
+            'computed, and the attention weights it lacks cannot change that')
     print_log(
         f'{path}: the static or 1-kernel weights of {len(diff.inflated)} '
         f'ODConv layers (e.g. {diff.inflated[0]}) were inflated into their '
-        'kernel banks; the model computes what the checkpoint computed, '
-        'and the attention weights it lacks cannot change that',
+        f'kernel banks{same}',
         logger='current')
-
-
-TEMPERATURE_KEY = 'odconv_temperature'  # ODConvTemperatureHook's meta key
 
 
 def apply_saved_temperature(model: nn.Module, meta: Optional[dict],
@@ -359,7 +359,8 @@ def apply_saved_temperature(model: nn.Module, meta: Optional[dict],
     saved at (``meta['odconv_temperature']``, written mid-anneal by
     ``ODConvTemperatureHook``), logging it in one line; the value, or None
     when the checkpoint records none (or the model has no ODConv)."""
-    t = (meta or {}).get(TEMPERATURE_KEY)
+    from ..engine.hooks.temperature_hook import META_KEY
+    t = (meta or {}).get(META_KEY)
     if t is None:
         return None
     from mmengine.logging import print_log
@@ -368,6 +369,6 @@ def apply_saved_temperature(model: nn.Module, meta: Optional[dict],
     if set_temperature(model, float(t)) == 0:
         return None
     print_log(f'{source}: ODConv temperature {float(t):g}, as saved in the '
-              f"checkpoint's meta['{TEMPERATURE_KEY}']",
+              f"checkpoint's meta['{META_KEY}']",
               logger='current')
     return float(t)
