@@ -288,9 +288,11 @@ def _settings(args: argparse.Namespace, model: str) -> Dict[str, Any]:
     ann = osp.join(args.det_data, 'annotations', 'instances_train.json')
     if osp.isfile(ann):
         with open(ann) as f:
-            info = json.load(f).get('info', {})
+            coco = json.load(f)
+        info = coco.get('info', {})
         det_info = dict(seed=info.get('seed'),
-                        image_size=info.get('image_size'))
+                        image_size=info.get('image_size'),
+                        train_images=len(coco.get('images', [])))
     return dict(
         model=model, cls_config=STUDY_MODELS[model][1],
         det_config=STUDY_MODELS[model][2], cls_iters=args.cls_iters,
