@@ -123,3 +123,22 @@ def test_amp_bf16_on_cpu_trains_finite(tiny_data, tmp_path):
     for k, v in ck['state_dict'].items():
         if v.is_floating_point():
             assert torch.isfinite(v).all(), k
+
+
+def test_cpu_ddp_trains_rtmdet_whose_bns_become_syncbn(tiny_data, tmp_path):
+    """RTMDet turns its BNs into SyncBN in a world of two (use_syncbn=True),
+    which torch's DDP refuses on CPU modules; our CPU DDP wrapper turns
+    them back into BN, and says so."""
+    work = tmp_path / 'rtmdet'
+    opts = [o for o in tiny_options(tiny_data, 2)
+            if not o.startswith('model.')]
+    env = dict(os.environ, PYTHON=sys.executable, PORT='29613',
+               OMP_NUM_THREADS='1')
+    r = subprocess.run(
+        ['bash', 'tools/dist_train.sh', 'configs/demo/rtmdet_tiny-odconv4x_'
+         'demo.py', '2', '--work-dir', str(work), '--cfg-options', *opts],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    log = r.stdout + r.stderr
+    assert r.returncode == 0, log[-4000:]
+    assert 'SyncBatchNorm layers became BatchNorm' in log
+    assert (work / 'iter_2.pth').exists()
