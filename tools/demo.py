@@ -14,6 +14,7 @@ from typing import Optional
 
 from mmengine.config import DictAction
 
+from mmdet_odconv.checkpoints import check_not_an_input
 from mmdet_odconv.tools_support import INPUT_ERRORS
 from mmdet_odconv.workbench.synthetic_coco import DEFAULT_DIR
 
@@ -126,7 +127,6 @@ def draw_predictions(runner, data: str, out_dir: str, num: int) -> list:
     from mmdet.apis import inference_detector
     from mmdet.registry import VISUALIZERS
 
-    from mmdet_odconv.checkpoints import check_not_an_input
 
     model = runner.model
     model.cfg = runner.cfg
@@ -140,7 +140,6 @@ def draw_predictions(runner, data: str, out_dir: str, num: int) -> list:
         result = inference_detector(model, path)
         img = mmcv.imconvert(mmcv.imread(path), 'bgr', 'rgb')
         out = osp.join(out_dir, osp.basename(path))
-        check_not_an_input(out, [('val image', path)])
         vis.add_datasample('pred', img, data_sample=result, draw_gt=False,
                            pred_score_thr=0.5, out_file=out)
         written.append(out)
@@ -163,10 +162,15 @@ def _main(argv=None) -> int:
     args = parse_args(argv)
     name = osp.splitext(osp.basename(args.config))[0]
     work_dir = args.work_dir or osp.join('work_dirs', 'demo', name)
+    vis_dir = osp.join(work_dir, 'vis')
+    try:  # the drawn images must not replace the images they are drawn on
+        check_not_an_input(vis_dir, [('val image folder',
+                                      osp.join(args.data, 'val'))])
+    except ValueError as e:
+        raise SystemExit(f'--work-dir {e}') from e
     runner = build_runner(args.config, work_dir, args.data,
                           args.cfg_options, args.allow_partial_load)
     met = train_then_validate(runner)
-    vis_dir = osp.join(work_dir, 'vis')
     drawn = draw_predictions(runner, args.data, vis_dir, args.num_vis)
     print('\nCOCO box AP on the demo val split (pycocotools):\n')
     print(format_table({name: met}))

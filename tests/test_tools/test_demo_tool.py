@@ -67,3 +67,18 @@ def test_demo_configs_differ_only_where_they_say():
     assert od4['custom_imports']['imports'] == [
         'mmdet_odconv', 'mmdet_odconv.workbench'
     ]
+
+
+def test_drawings_never_replace_the_images_they_are_drawn_on(tmp_path):
+    """--work-dir DATA/.. with vis/ a link to DATA/val: refused before the
+    training, not after it."""
+    import os
+
+    import pytest
+    data = tmp_path / 'data'
+    (data / 'val').mkdir(parents=True)
+    work = tmp_path / 'work'
+    work.mkdir()
+    os.symlink(data / 'val', work / 'vis')
+    with pytest.raises(SystemExit, match='is the val image folder'):
+        demo.main(['--work-dir', str(work), '--data', str(data)])

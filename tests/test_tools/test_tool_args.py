@@ -121,7 +121,8 @@ def test_tools_import_the_installed_package():
     import glob
     tools = (['tools/train.py', 'tools/test.py', 'tools/demo.py'] +
              glob.glob('tools/analysis_tools/*.py') +
-             glob.glob('tools/misc/*.py'))
+             glob.glob('tools/misc/*.py') +
+             glob.glob('tools/model_converters/*.py'))
     for path in tools:
         text = open(path).read()
         assert 'sys.path.insert' not in text, path
