@@ -27,7 +27,7 @@ def test_pretrained_backbone_loads_strictly_into_demo_detector(
     config's init_cfg) loads every one of them."""
     from mmengine.registry import MODELS, init_default_scope
 
-    from mmdet_odconv.utils import build_detector
+    from mmdet_odconv.tools_support import build_detector
     from mmdet_odconv.workbench import backbone_fit, save_backbone
     _, cls_cfg, det_cfg = study.STUDY_MODELS[model]
     init_default_scope('mmdet')
@@ -74,7 +74,7 @@ def test_backbone_fit_reports_a_backbone_of_another_model(tmp_path):
 def test_finetune_configs_set_the_papers_detection_settings():
     """Each fine-tuning config is its demo config plus frozen_stages=1,
     norm_eval=True, a Pretrained backbone.* init, and no annealing."""
-    from mmdet_odconv.utils import load_config
+    from mmdet_odconv.tools_support import load_config
     for model, (_, _, det_cfg) in study.STUDY_MODELS.items():
         ft = load_config(osp.join(study.CFG_DIR, det_cfg)).to_dict()
         demo = load_config(osp.join(ROOT, DEMO[model])).to_dict()
@@ -94,7 +94,7 @@ def test_finetune_configs_set_the_papers_detection_settings():
 
 
 def test_scale_iterations_stretches_the_whole_schedule():
-    from mmdet_odconv.utils import load_config
+    from mmdet_odconv.tools_support import load_config
     cfg = load_config(
         osp.join(study.CFG_DIR, study.STUDY_MODELS['od4x'][1]))
     n = cfg.train_cfg.max_iters

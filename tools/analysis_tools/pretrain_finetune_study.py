@@ -211,7 +211,7 @@ def pretrain(config: str, work_dir: str, data: str, seed: int,
     from mmengine.model import is_model_wrapper
     from mmengine.runner import Runner
 
-    from mmdet_odconv.utils import load_config
+    from mmdet_odconv.tools_support import load_config
     from mmdet_odconv.workbench import save_backbone, setup_runtime
 
     setup_runtime()
@@ -266,7 +266,7 @@ def _finetune_options(config: str, det_iters: Optional[int],
                       name: str) -> Dict[str, Any]:
     """The ``--cfg-options`` of one fine-tuning: the schedule stretched
     to ``det_iters``, then the user's options, then the run's own."""
-    from mmdet_odconv.utils import load_config
+    from mmdet_odconv.tools_support import load_config
     cfg = load_config(config)
     opts = {'train_cfg.max_iters': int(cfg.train_cfg.max_iters)}
     opts.update(scale_iterations(cfg, det_iters))
@@ -556,7 +556,7 @@ def run_study(args: argparse.Namespace,
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    from mmdet_odconv.utils import CheckpointError
+    from mmdet_odconv.checkpoints import CheckpointError
     try:
         run_study(args, argv)
     except (StudyError, CheckpointError, ValueError, FileNotFoundError) as e:
