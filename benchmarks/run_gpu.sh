@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The prepared GPU run (issue #14 section 5): layer and detector tables in
+# The prepared GPU run: layer and detector tables in
 # float32 and float16 autocast, AmpOptimWrapper steps of OD-R50 4x and the
 # kernel_bytes sweep, each step with its own time limit (465 s in all).
 # Writes gpu_*.{md,png,log} and gpu_info.txt to $OUT, else

@@ -78,7 +78,7 @@ def _zip_checkpoint(tmp_path):
 ])
 def test_files_that_are_not_checkpoints_are_named(tmp_path, make, what):
     """Not pickle's internals ('Unsupported operand 103', 'invalid load
-    key'): the file's name and what it is instead (issue #14.6)."""
+    key'): the error names the file and what it is instead."""
     data = make(tmp_path)
     path = tmp_path / 'model.pth'
     path.write_bytes(data)
