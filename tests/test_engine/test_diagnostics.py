@@ -104,6 +104,30 @@ def test_saturated_sigmoids_and_one_hot_kernels():
     assert 'stage2.0/filter_sat' not in s and 'stage1.0/filter_sat' in s
 
 
+def test_each_head_read_by_its_name_in_an_attention_subset():
+    """A layer built with two of the four attentions: each statistic comes
+    from the head it names (filter saturated high, kernel one-hot) and the
+    left-out heads give no scalar."""
+    model = nn.Sequential(
+        ODConv2d(4, 8, 3, padding=1, min_channel=4,
+                 attentions=('filter', 'kernel')))
+    layer = model[0]
+    assert layer.attention.sigmoid_heads == ('filter_fc',)
+    _force(layer, sigmoid_bias=20.0, kernel_bias=[0.0, 0.0, 60.0, 0.0])
+    runner = _runner(model)
+    hook = ODConvDiagnosticsHook(interval=1, layers='model')
+    hook.before_train_iter(runner, 0)
+    loss = model(torch.randn(2, 4, 6, 6)).pow(2).mean()
+    runner.optim_wrapper.update_params(loss)
+    hook.after_train_iter(runner, 0)
+    s = _scalars(runner)
+    assert s['model/filter_sat'] == 1.0
+    assert s['model/filter_mean'] == pytest.approx(1.0)
+    assert s['model/kernel_max_prob'] == pytest.approx(1.0)
+    assert not any(k.startswith(('model/channel', 'model/spatial'))
+                   for k in s)
+
+
 def test_neutral_attentions_and_thresholds():
     """Zeroed heads: every sigmoid is 0.5 and the softmax is uniform."""
     model = _Net().train()

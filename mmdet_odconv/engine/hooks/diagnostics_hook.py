@@ -15,12 +15,11 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
-from ...layers import ODConv2d
+from ...layers import Attentions, ODConv2d
 
-# Positions of the sigmoid attentions in what ODConvAttention returns
-# (channel, filter, spatial, kernel), and their names in the scalars.
-SIGMOID_HEADS = (('channel', 0), ('filter', 1), ('spatial', 2))
-KERNEL_HEAD = 3
+# The sigmoid attentions: fields of the Attentions that ODConvAttention
+# returns, and their names in the scalars.
+SIGMOID_HEADS = ('channel', 'filter', 'spatial')
 GROUPINGS = ('all', 'stage', 'model')
 
 Accumulator = Dict[str, torch.Tensor]
@@ -45,9 +44,9 @@ class ODConvDiagnosticsHook(Hook):
       step receives them (after DDP's all-reduce, AMP's unscaling and
       gradient clipping).
 
-    A head the layer lacks (filter of a depthwise conv, spatial of a 1x1,
-    kernel of one kernel) gives no scalar. Statistics are those of this
-    process's batch.
+    A head the layer lacks (one left out of its ``attentions=``, filter of a
+    depthwise conv, spatial of a 1x1, kernel of one kernel) gives no
+    scalar. Statistics are those of this process's batch.
 
     Args:
         interval (int): Record every ``interval`` iterations. Defaults to
@@ -149,18 +148,18 @@ class ODConvDiagnosticsHook(Hook):
     def _attention_hook(self, acc: Accumulator):
         low, high = self.low, self.high
 
-        def hook(module: nn.Module, inputs: Tuple, output) -> None:
-            heads = tuple(output)
+        def hook(module: nn.Module, inputs: Tuple,
+                 output: Attentions) -> None:
             with torch.no_grad():
-                for name, i in SIGMOID_HEADS:
-                    a = heads[i]
+                for name in SIGMOID_HEADS:
+                    a = getattr(output, name)
                     if a is None:
                         continue
                     a = a.detach()
                     _add(acc, f'{name}_sat', ((a < low) | (a > high)).sum())
                     _add(acc, f'{name}_sum', a.sum())
                     _add(acc, f'{name}_n', a.numel())
-                p = heads[KERNEL_HEAD]
+                p = output.kernel
                 if p is not None:
                     p = p.detach()
                     entropy = torch.special.entr(p).sum(1)
@@ -210,7 +209,7 @@ class ODConvDiagnosticsHook(Hook):
         out = {}
         for group, s in raw.items():
             prefix = f'odconv/{group}/'
-            for name, _ in SIGMOID_HEADS:
+            for name in SIGMOID_HEADS:
                 n = s.get(f'{name}_n')
                 if n:
                     out[prefix + f'{name}_sat'] = s[f'{name}_sat'] / n
