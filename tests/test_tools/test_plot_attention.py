@@ -28,6 +28,38 @@ def test_capture_and_plot(tmp_path):
     del out
 
 
+def test_a_missing_attention_is_labelled_with_its_cause(tmp_path):
+    """Left out of ``attentions=`` or all ones for the geometry (depthwise,
+    1x1, one kernel): each label names the actual cause."""
+    import torch.nn as nn
+
+    from mmdet_odconv import ODConv2d
+    model = nn.Sequential(
+        # spatial and kernel left out; the filter head would carry
+        # information, so its absence is the user's choice too
+        ODConv2d(8, 8, 3, padding=1, kernel_num=1, min_channel=4,
+                 attentions=('channel', )),
+        # all four asked for: what is missing is missing by geometry
+        ODConv2d(8, 8, 1, groups=8, kernel_num=1, min_channel=4),
+        # channel left out of a 3x3 with a bank of four
+        ODConv2d(8, 8, 3, padding=1, kernel_num=4, min_channel=4,
+                 attentions=('filter', 'spatial', 'kernel')))
+    model.eval()
+    records = capture_attentions(model,
+                                 lambda: model(torch.randn(1, 8, 5, 5)))
+    assert [r['absent'] for r in records] == [
+        dict(filter='left out: none', spatial='left out: none',
+             kernel='n=1: none'),
+        dict(filter='depthwise: none', spatial='1x1: none',
+             kernel='n=1: none'),
+        dict(channel='left out: none'),
+    ]
+    assert records[2]['channel'] is None
+    assert records[2]['spatial'].shape == (3, 3)
+    plot(records, str(tmp_path / 'subsets.png'))
+    assert (tmp_path / 'subsets.png').stat().st_size > 1000
+
+
 def test_cli_refuses_a_checkpoint_of_another_model_and_a_missing_image(
         tmp_path):
     """MMDetection's init_detector would load a 4-kernel checkpoint into

@@ -5,7 +5,9 @@
 
 One row per ODConv layer: the spatial attention over the k x k taps (a
 heat map), the distributions of the channel and filter attentions
-(histograms), and the kernel attention over the bank (bars).
+(histograms), and the kernel attention over the bank (bars). A missing
+attention says why: left out of the layer's ``attentions=``, or all ones
+for its geometry (depthwise, 1x1, one kernel).
 """
 import argparse
 import os
@@ -23,9 +25,28 @@ from mmdet_odconv.checkpoints import check_destination, check_not_an_input
 from mmdet_odconv.tools_support import INPUT_ERRORS, build_detector
 
 
+def why_absent(layer: ODConv2d, head: str) -> str:
+    """The label of an attention ``layer`` does not compute: the geometry
+    that would make it all ones (depthwise, 1x1, one kernel), else that
+    it was left out of the layer's ``attentions=``."""
+    k = layer.kernel_size
+    geometry = dict(
+        filter=('depthwise', layer.in_channels == layer.groups ==
+                layer.out_channels),
+        spatial=('1x1', k[0] * k[1] == 1),
+        kernel=('n=1', layer.kernel_num == 1))
+    what, holds = geometry.get(head, ('', False))
+    if holds:
+        return f'{what}: none'
+    if head not in layer.attentions:
+        return 'left out: none'
+    return 'none'
+
+
 def capture_attentions(model: torch.nn.Module,
                        run) -> List[Dict[str, object]]:
-    """Call ``run()`` and record every ODConv's attentions (first sample)."""
+    """Call ``run()`` and record every ODConv's attentions (first sample)
+    and, under ``'absent'``, why each missing one is missing."""
     records: List[Dict[str, object]] = []
     handles = []
     for name, m in model.named_modules():
@@ -33,14 +54,17 @@ def capture_attentions(model: torch.nn.Module,
             continue
 
         def hook(mod, args, out, name=name, layer=m):
-            channel, filt, spatial, kernel = (
-                None if t is None else t[0].detach().float().cpu()
-                for t in out)
-            k = layer.kernel_size
-            records.append(
-                dict(name=name, channel=channel, filter=filt,
-                     spatial=None if spatial is None else spatial.view(*k),
-                     kernel=kernel))
+            first = {
+                head: None if t is None else t[0].detach().float().cpu()
+                for head, t in out._asdict().items()
+            }
+            if first['spatial'] is not None:
+                first['spatial'] = first['spatial'].view(*layer.kernel_size)
+            absent = {
+                head: why_absent(layer, head)
+                for head, t in first.items() if t is None
+            }
+            records.append(dict(name=name, absent=absent, **first))
 
         handles.append(m.attention.register_forward_hook(hook))
     try:
@@ -66,17 +90,19 @@ def plot(records: List[Dict[str, object]], out: str) -> str:
         axes[0][j].set_title(t, fontsize=10)
     for i, r in enumerate(records):
         ax = axes[i]
+        absent = r.get('absent', {})
         ax[0].set_ylabel(r['name'], fontsize=7, rotation=0, ha='right')
         if r['spatial'] is not None:
             ax[0].imshow(r['spatial'].numpy(), cmap='viridis', vmin=0,
                          vmax=1)
         else:
-            ax[0].text(0.5, 0.5, '1x1: none', ha='center', va='center')
+            ax[0].text(0.5, 0.5, absent.get('spatial', 'none'),
+                       ha='center', va='center')
         for a, key in ((ax[1], 'channel'), (ax[2], 'filter')):
             if r[key] is not None:
                 a.hist(r[key].numpy(), bins=20, range=(0, 1))
             else:
-                a.text(0.5, 0.5, 'depthwise: none', ha='center',
+                a.text(0.5, 0.5, absent.get(key, 'none'), ha='center',
                        va='center')
         if r['kernel'] is not None:
             n = len(r['kernel'])
@@ -84,7 +110,8 @@ def plot(records: List[Dict[str, object]], out: str) -> str:
             ax[3].set_xticks(range(n))
             ax[3].set_ylim(0, 1)
         else:
-            ax[3].text(0.5, 0.5, 'n=1: none', ha='center', va='center')
+            ax[3].text(0.5, 0.5, absent.get('kernel', 'none'),
+                       ha='center', va='center')
         for a in ax:
             a.tick_params(labelsize=6)
         ax[0].set_xticks([])
