@@ -8,7 +8,9 @@ package also registers, in MMEngine's registries:
 - ``ODResNet``, ``ODResNeXt``, ``ODMobileNetV2``, ``ODCSPNeXt``,
   ``ODCSPDarknet``: backbones with the paper's placement (stem and shortcut
   convs stay static), and ``ODFPN``, ``ODCSPNeXtPAFPN``: necks with ODConv;
-- ``ODConvTemperatureHook``: a temperature annealing hook;
+- ``ODConvTemperatureHook``: a temperature annealing hook, and
+  ``ODConvDiagnosticsHook``: attention statistics and gradient norms in
+  the training log (off unless a config adds it);
 
 allow-lists the objects MMEngine stores in its checkpoints for torch's
 ``weights_only`` loading (the default since torch 2.6), so that resuming
@@ -24,7 +26,7 @@ from .version import __version__  # noqa: F401
 # What needs the OpenMMLab stack.
 _MMDET_NAMES = ('ODResNet', 'ODResNeXt', 'ODMobileNetV2', 'ODCSPNeXt',
                 'ODCSPDarknet', 'ODFPN', 'ODCSPNeXtPAFPN',
-                'ODConvTemperatureHook')
+                'ODConvTemperatureHook', 'ODConvDiagnosticsHook')
 
 try:
     import mmcv  # noqa: F401
@@ -35,7 +37,8 @@ except ImportError as e:  # plain PyTorch use: the layer alone
 else:
     _STACK_ERROR = None
     from . import engine, models  # noqa: F401  (registration)
-    from .engine import ODConvTemperatureHook  # noqa: F401
+    from .engine import (ODConvDiagnosticsHook,  # noqa: F401
+                         ODConvTemperatureHook)
     from .models import (ODCSPDarknet, ODCSPNeXt,  # noqa: F401
                          ODCSPNeXtPAFPN, ODFPN, ODMobileNetV2, ODResNet,
                          ODResNeXt)

@@ -370,3 +370,13 @@ def test_runner_logs_the_scalars(tmp_path):
         assert 0 <= r['odconv/stage2/channel_sat'] <= 1
         assert r['odconv/stage2/weight_grad'] > 0
         assert not math.isnan(r['odconv/stage1/attention_grad'])
+
+
+def test_exported_and_registered_at_import():
+    """``import mmdet_odconv`` exports the hook, as the temperature hook,
+    and registers it for ``custom_hooks=[dict(type=...)]``."""
+    import mmdet_odconv
+    assert 'ODConvDiagnosticsHook' in mmdet_odconv.__all__
+    assert mmdet_odconv.ODConvDiagnosticsHook is ODConvDiagnosticsHook
+    hook = HOOKS.build(dict(type='ODConvDiagnosticsHook', interval=3))
+    assert isinstance(hook, ODConvDiagnosticsHook) and hook.interval == 3
