@@ -15,7 +15,7 @@ from typing import Optional
 from mmengine.config import DictAction
 
 from mmdet_odconv.checkpoints import check_not_an_input
-from mmdet_odconv.tools_support import INPUT_ERRORS
+from mmdet_odconv.tools_support import run_tool
 from mmdet_odconv.workbench.synthetic_coco import DEFAULT_DIR
 
 DEFAULT_CONFIG = 'configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py'
@@ -179,12 +179,9 @@ def _main(argv=None) -> int:
 
 
 def main(argv=None) -> int:
-    """Run the tool; bad input (``INPUT_ERRORS``) ends it with its message
-    and exit status 1, without a traceback."""
-    try:
-        return _main(argv)
-    except INPUT_ERRORS as e:
-        raise SystemExit(str(e)) from None
+    """Run the tool; bad input ends it with one message and exit status 1
+    (``run_tool``)."""
+    return run_tool(_main, argv)
 
 
 if __name__ == '__main__':

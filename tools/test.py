@@ -27,8 +27,8 @@ from mmengine.runner import Runner  # noqa: E402
 import mmdet_odconv  # noqa: E402,F401  (registers ODConv, safe globals)
 from mmdet_odconv.checkpoints import check_not_an_input  # noqa: E402
 from mmdet_odconv.tools_support import (  # noqa: E402
-    INPUT_ERRORS, CheckpointNotFoundError, check_annotations, check_checkpoint,
-    check_data, load_config)
+    CheckpointNotFoundError, check_annotations, check_checkpoint, check_data,
+    load_config, run_tool)
 from mmdet_odconv.workbench import (adapt_dist_cfg_for_cpu,  # noqa: E402
                                     fast_coco, setup_runtime,
                                     use_saved_temperature)
@@ -173,12 +173,9 @@ def _main(argv=None):
 
 
 def main(argv=None):
-    """Run the tool; bad input (``INPUT_ERRORS``) ends it with its message
-    and exit status 1, without a traceback."""
-    try:
-        return _main(argv)
-    except INPUT_ERRORS as e:
-        raise SystemExit(str(e)) from None
+    """Run the tool; bad input ends it with one message and exit status 1
+    (``run_tool``)."""
+    return run_tool(_main, argv)
 
 
 if __name__ == '__main__':

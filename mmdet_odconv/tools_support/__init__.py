@@ -11,8 +11,9 @@ load it. The tools (``tools/*.py``) do:
   files complete, checked once per job without loading them whole;
 - ``checkpoint_check``: the checkpoint a runner will load fits the config,
   local ``init_cfg`` files exist;
-- ``errors``: what the checks raise (``INPUT_ERRORS``, which a tool's
-  main turns into its message and exit status).
+- ``errors``: what the checks raise (``INPUT_ERRORS``), and ``run_tool``,
+  through which a tool's main turns them into its message and exit
+  status.
 """
 from .checkpoint_check import (ALLOW_PARTIAL_KEY, PARTIAL_HINT,
                                check_checkpoint, check_init_checkpoints,
@@ -22,7 +23,8 @@ from .data_check import (check_annotations, check_coco_annotations,
                          check_coco_file, check_data, missing_data)
 from .errors import (INPUT_ERRORS, AnnotationFileError,
                      CheckpointNotFoundError, DataNotFoundError,
-                     LauncherError, PreflightError, PretrainedNotFoundError)
+                     LauncherError, PreflightError, PretrainedNotFoundError,
+                     run_tool)
 
 __all__ = [
     'load_config', 'build_detector', 'check_data', 'missing_data',
@@ -31,5 +33,5 @@ __all__ = [
     'missing_init_checkpoints', 'ALLOW_PARTIAL_KEY', 'PARTIAL_HINT',
     'PreflightError', 'DataNotFoundError', 'AnnotationFileError',
     'CheckpointNotFoundError', 'PretrainedNotFoundError', 'LauncherError',
-    'INPUT_ERRORS'
+    'INPUT_ERRORS', 'run_tool'
 ]

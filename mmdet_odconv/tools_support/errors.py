@@ -1,9 +1,11 @@
 """The errors of a tool's input.
 
 The checks raise these, so they can be called from scripts and notebooks;
-a tool's ``main`` catches ``INPUT_ERRORS`` and turns them into one printed
-message and exit status 1.
+a tool's ``main`` runs through ``run_tool``, which turns ``INPUT_ERRORS``
+into one printed message and exit status 1.
 """
+from typing import Any, Callable, List, Optional
+
 from ..checkpoints.fit import CheckpointError
 
 
@@ -34,3 +36,13 @@ class LauncherError(PreflightError, ValueError):
 
 # what a tool's main reports as a message instead of a traceback
 INPUT_ERRORS = (PreflightError, CheckpointError)
+
+
+def run_tool(tool_main: Callable[[Optional[List[str]]], Any],
+             argv: Optional[List[str]] = None) -> Any:
+    """Return ``tool_main(argv)``; bad input (``INPUT_ERRORS``) ends the
+    tool with its message and exit status 1, without a traceback."""
+    try:
+        return tool_main(argv)
+    except INPUT_ERRORS as e:
+        raise SystemExit(str(e)) from None

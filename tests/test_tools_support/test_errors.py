@@ -10,7 +10,7 @@ from mmdet_odconv.tools_support import (INPUT_ERRORS, AnnotationFileError,
                                         CheckpointNotFoundError,
                                         DataNotFoundError, LauncherError,
                                         PreflightError,
-                                        PretrainedNotFoundError)
+                                        PretrainedNotFoundError, run_tool)
 
 
 @pytest.mark.parametrize('error, standard', [
@@ -36,3 +36,29 @@ def test_importing_the_method_loads_no_tool_support():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True,
                          text=True, check=True).stdout
     assert out.strip() == '[]'
+
+
+def test_run_tool_turns_only_input_errors_into_a_message():
+    """Bad input ends a tool with its message (exit status 1 from a
+    string); the tool's result passes through; any other exception is a
+    bug and keeps its traceback."""
+
+    def tool(argv):
+        if argv == ['missing']:
+            raise DataNotFoundError('data/coco: not found; put COCO there')
+        if argv == ['misfit']:
+            raise CheckpointError('the checkpoint does not fit')
+        if argv == ['bug']:
+            raise KeyError('bug')
+        return 0
+
+    assert run_tool(tool, ['ok']) == 0
+    for argv, message in ((['missing'], 'data/coco: not found; put COCO '
+                           'there'), (['misfit'],
+                                      'the checkpoint does not fit')):
+        with pytest.raises(SystemExit) as e:
+            run_tool(tool, argv)
+        assert e.value.code == message
+        assert e.value.__cause__ is None and e.value.__suppress_context__
+    with pytest.raises(KeyError):
+        run_tool(tool, ['bug'])

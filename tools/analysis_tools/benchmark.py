@@ -24,7 +24,7 @@ import torch
 from mmengine.config import DictAction
 
 import mmdet_odconv  # noqa: F401
-from mmdet_odconv.tools_support import INPUT_ERRORS, build_detector
+from mmdet_odconv.tools_support import build_detector, run_tool
 from mmdet_odconv.workbench import setup_runtime
 
 
@@ -106,12 +106,9 @@ def _main(argv=None) -> int:
 
 
 def main(argv=None) -> int:
-    """Run the tool; bad input (``INPUT_ERRORS``) ends it with its message
-    and exit status 1, without a traceback."""
-    try:
-        return _main(argv)
-    except INPUT_ERRORS as e:
-        raise SystemExit(str(e)) from None
+    """Run the tool; bad input ends it with one message and exit status 1
+    (``run_tool``)."""
+    return run_tool(_main, argv)
 
 
 if __name__ == '__main__':

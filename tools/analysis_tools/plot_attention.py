@@ -22,7 +22,7 @@ from mmengine.config import DictAction
 import mmdet_odconv  # noqa: F401
 from mmdet_odconv import ODConv2d
 from mmdet_odconv.checkpoints import check_destination, check_not_an_input
-from mmdet_odconv.tools_support import INPUT_ERRORS, build_detector
+from mmdet_odconv.tools_support import build_detector, run_tool
 
 
 def why_absent(layer: ODConv2d, head: str) -> str:
@@ -166,12 +166,9 @@ def _main(argv=None) -> int:
 
 
 def main(argv=None) -> int:
-    """Run the tool; bad input (``INPUT_ERRORS``) ends it with its message
-    and exit status 1, without a traceback."""
-    try:
-        return _main(argv)
-    except INPUT_ERRORS as e:
-        raise SystemExit(str(e)) from None
+    """Run the tool; bad input ends it with one message and exit status 1
+    (``run_tool``)."""
+    return run_tool(_main, argv)
 
 
 if __name__ == '__main__':
