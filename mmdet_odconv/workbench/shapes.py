@@ -189,14 +189,22 @@ def _contrasting_colour(under: np.ndarray,
     return best
 
 
-def _paint(canvas: np.ndarray, mask: np.ndarray,
-           rng: np.random.Generator) -> None:
-    """Paint one object (flat, shaded, striped or speckled; maybe outlined)."""
+def _object_box(
+        canvas: np.ndarray, mask: np.ndarray, rng: np.random.Generator
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The canvas (a view, to paint in place) and the mask cut to the
+    object's bounding box, and a colour that stands out there."""
     ys, xs = np.nonzero(mask)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     box = canvas[y0:y1, x0:x1]
     m = mask[y0:y1, x0:x1]
-    colour = _contrasting_colour(box[m].mean(axis=0), rng)
+    return box, m, _contrasting_colour(box[m].mean(axis=0), rng)
+
+
+def _paint(canvas: np.ndarray, mask: np.ndarray,
+           rng: np.random.Generator) -> None:
+    """Paint one object (flat, shaded, striped or speckled; maybe outlined)."""
+    box, m, colour = _object_box(canvas, mask, rng)
     bh, bw = m.shape
     fill = np.broadcast_to(colour, box.shape).copy()
     style = rng.choice(['flat', 'shaded', 'striped', 'speckled'])

@@ -34,7 +34,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from .shapes import (_background, _contrasting_colour, _draw_clutter,
-                     _fill_mask, _random_colour, _ramp, _regular, cv2,
+                     _fill_mask, _object_box, _ramp, _regular, cv2,
                      need_cv2)
 
 __all__ = [
@@ -144,11 +144,7 @@ def _texture(texture: str, box: Tuple[int, int], period: float,
 def _paint(canvas: np.ndarray, mask: np.ndarray, texture: str, period: float,
            rng: np.random.Generator) -> None:
     """Paint one textured, lightly shaded object into ``canvas``."""
-    ys, xs = np.nonzero(mask)
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    box = canvas[y0:y1, x0:x1]
-    m = mask[y0:y1, x0:x1]
-    colour = _contrasting_colour(box[m].mean(axis=0), rng)
+    box, m, colour = _object_box(canvas, mask, rng)
     if texture == 'outlined':  # a border only; the inside stays as it is
         width = int(rng.integers(1, 3))
         inner = cv2.erode(m.astype(np.uint8), np.ones((3, 3), np.uint8),
