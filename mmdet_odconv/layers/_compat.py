@@ -29,6 +29,12 @@ def _legacy_autocast_dtype(device_type: str) -> torch.dtype:
 # a graph; older torch versions lack the query.
 is_exporting = getattr(getattr(torch, 'compiler', None), 'is_exporting',
                        lambda: False)
+# Whether dynamo (torch.compile, torch.export) is tracing; every dynamo
+# version folds this query to a constant, unlike torch.jit.is_tracing.
+try:
+    from torch.compiler import is_compiling
+except ImportError:  # torch < 2.3
+    from torch._dynamo import is_compiling
 
 if NEW_AUTOCAST_API:
     autocast_enabled = torch.is_autocast_enabled

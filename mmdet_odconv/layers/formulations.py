@@ -15,7 +15,8 @@ from typing import Callable, Dict, NamedTuple, Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from ._compat import autocast_dtype, autocast_enabled, is_exporting
+from ._compat import (autocast_dtype, autocast_enabled, is_compiling,
+                      is_exporting)
 from .attention import Attentions, attention_dtype
 
 
@@ -212,7 +213,9 @@ def applicable_impls(geom: ConvGeometry) -> Tuple[str, ...]:
 def recording() -> bool:
     """Whether a graph is being recorded for later calls (``torch.jit.
     trace``, the classic ``torch.onnx.export``, ``torch.export``)."""
-    return torch.jit.is_tracing() or is_exporting()
+    if is_compiling():  # torch.compile or torch.export: ask only dynamo
+        return is_exporting()
+    return torch.jit.is_tracing()
 
 
 def choose_impl(geom: ConvGeometry, batch: int) -> str:
