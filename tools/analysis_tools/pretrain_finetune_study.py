@@ -111,8 +111,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    'strict load -> fine-tune -> AP')
     p.add_argument('--cls-cfg-options', nargs='+', action=DictAction,
                    default=None, help='key=value overrides of the '
-                   'pretraining configs (lr per 256 images: '
-                   'optim_wrapper.optimizer.lr)')
+                   'pretraining configs')
     p.add_argument('--det-cfg-options', nargs='+', action=DictAction,
                    default=None,
                    help='key=value overrides of the fine-tuning configs')
