@@ -10,12 +10,12 @@ import argparse
 import os.path as osp
 import sys
 import time
-from typing import Optional
+from typing import List, Optional, Union
 
 from mmengine.config import DictAction
 
 from mmdet_odconv.checkpoints import check_not_an_input
-from mmdet_odconv.tools_support import run_tool
+from mmdet_odconv.tools_support import PreflightError, run_tool
 from mmdet_odconv.workbench.synthetic_coco import DEFAULT_DIR
 
 DEFAULT_CONFIG = 'configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py'
@@ -167,7 +167,7 @@ def _main(argv=None) -> int:
         check_not_an_input(vis_dir, [('val image folder',
                                       osp.join(args.data, 'val'))])
     except ValueError as e:
-        raise SystemExit(f'--work-dir {e}') from e
+        raise PreflightError(f'--work-dir {e}') from e
     runner = build_runner(args.config, work_dir, args.data,
                           args.cfg_options, args.allow_partial_load)
     met = train_then_validate(runner)
@@ -178,9 +178,9 @@ def _main(argv=None) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    """Run the tool; bad input ends it with one message and exit status 1
-    (``run_tool``)."""
+def main(argv: Optional[List[str]] = None) -> Union[int, str]:
+    """Run the tool; return its exit status 0, or for bad input the
+    message that ``sys.exit`` prints with exit status 1 (``run_tool``)."""
     return run_tool(_main, argv)
 
 

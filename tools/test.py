@@ -8,8 +8,10 @@ import importlib.util
 import os
 import os.path as osp
 import runpy
+import sys
 import warnings
 from copy import deepcopy
+from typing import List, Optional, Union
 
 # faster-coco-eval must stand in for pycocotools before MMDetection is
 # imported, and importing mmdet_odconv imports it: the switch's module
@@ -27,8 +29,8 @@ from mmengine.runner import Runner  # noqa: E402
 import mmdet_odconv  # noqa: E402,F401  (registers ODConv, safe globals)
 from mmdet_odconv.checkpoints import check_not_an_input  # noqa: E402
 from mmdet_odconv.tools_support import (  # noqa: E402
-    CheckpointNotFoundError, check_annotations, check_checkpoint, check_data,
-    load_config, run_tool)
+    CheckpointNotFoundError, PreflightError, check_annotations,
+    check_checkpoint, check_data, load_config, run_tool)
 from mmdet_odconv.workbench import (adapt_dist_cfg_for_cpu,  # noqa: E402
                                     fast_coco, setup_runtime,
                                     use_saved_temperature)
@@ -119,17 +121,17 @@ def _check_out(path: str, inputs=()) -> None:
     try:
         check_not_an_input(path, inputs)
     except ValueError as e:
-        raise SystemExit(f'--out {e}') from e
+        raise PreflightError(f'--out {e}') from e
     if not path.endswith(('.pkl', '.pickle')):
-        raise SystemExit(f'--out must name a .pkl file, got {path}')
+        raise PreflightError(f'--out must name a .pkl file, got {path}')
     if osp.isdir(path):
-        raise SystemExit(f'--out {path} is a folder; give a file name')
+        raise PreflightError(f'--out {path} is a folder; give a file name')
     folder = osp.dirname(osp.abspath(path))
     while not osp.exists(folder):
         folder = osp.dirname(folder)
     if not osp.isdir(folder) or not os.access(folder, os.W_OK):
-        raise SystemExit(f'--out {path} cannot be written: {folder} is not '
-                         'a writable folder')
+        raise PreflightError(f'--out {path} cannot be written: {folder} '
+                             'is not a writable folder')
 
 
 def _main(argv=None):
@@ -172,11 +174,13 @@ def _main(argv=None):
     return runner.test()
 
 
-def main(argv=None):
-    """Run the tool; bad input ends it with one message and exit status 1
-    (``run_tool``)."""
+def main(argv: Optional[List[str]] = None) -> Union[dict, str]:
+    """Run the tool; return the test metrics, or for bad input the message
+    that ``sys.exit`` prints with exit status 1 (``run_tool``)."""
     return run_tool(_main, argv)
 
 
 if __name__ == '__main__':
-    main()
+    # the metrics are logged; the shell gets 0, or the message and 1
+    result = main()
+    sys.exit(result if isinstance(result, str) else 0)

@@ -9,6 +9,8 @@ import importlib.util
 import os
 import os.path as osp
 import runpy
+import sys
+from typing import List, Optional, Union
 
 # faster-coco-eval must stand in for pycocotools before MMDetection is
 # imported, and importing mmdet_odconv imports it: the switch's module
@@ -130,7 +132,7 @@ def check_inputs(cfg: Config) -> None:
     check_checkpoint(cfg)
 
 
-def _main(argv=None):
+def _main(argv=None) -> int:
     args = parse_args(argv)
     if fast_coco.requested():
         fast_coco.use_faster_coco_eval()  # raises if it came too late
@@ -143,13 +145,14 @@ def _main(argv=None):
     else:
         runner = RUNNERS.build(cfg)
     runner.train()
+    return 0
 
 
-def main(argv=None):
-    """Run the tool; bad input ends it with one message and exit status 1
-    (``run_tool``)."""
+def main(argv: Optional[List[str]] = None) -> Union[int, str]:
+    """Run the tool; return its exit status 0, or for bad input the
+    message that ``sys.exit`` prints with exit status 1 (``run_tool``)."""
     return run_tool(_main, argv)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

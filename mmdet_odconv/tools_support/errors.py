@@ -2,7 +2,7 @@
 
 The checks raise these, so they can be called from scripts and notebooks;
 a tool's ``main`` runs through ``run_tool``, which turns ``INPUT_ERRORS``
-into one printed message and exit status 1.
+into the message the tool's ``sys.exit(main())`` prints with exit status 1.
 """
 from typing import Any, Callable, List, Optional
 
@@ -40,9 +40,16 @@ INPUT_ERRORS = (PreflightError, CheckpointError)
 
 def run_tool(tool_main: Callable[[Optional[List[str]]], Any],
              argv: Optional[List[str]] = None) -> Any:
-    """Return ``tool_main(argv)``; bad input (``INPUT_ERRORS``) ends the
-    tool with its message and exit status 1, without a traceback."""
+    """Return ``tool_main(argv)``, or for bad input (``INPUT_ERRORS``) its
+    message as a string.
+
+    Each tool ends with ``sys.exit(main())``, and ``sys.exit`` given a
+    string prints it to stderr and exits with status 1: one message, no
+    traceback. Returning the message rather than exiting here means the
+    library never ends the interpreter of a notebook or test that calls
+    a tool's ``main``.
+    """
     try:
         return tool_main(argv)
     except INPUT_ERRORS as e:
-        raise SystemExit(str(e)) from None
+        return str(e)

@@ -55,10 +55,9 @@ def test_test_tool_refuses_a_misfit_unless_asked(tiny_data, tmp_path):
     what fits and prints the AP of a partly random model."""
     ckpt = _save(tmp_path, OD4)
     opts = ['--cfg-options', *tiny_options(tiny_data)]
-    with pytest.raises(SystemExit) as e:
-        test_tool.main([STATIC, ckpt, '--work-dir', str(tmp_path / 'a'),
-                        *opts])
-    msg = str(e.value)
+    msg = test_tool.main([STATIC, ckpt, '--work-dir', str(tmp_path / 'a'),
+                          *opts])
+    assert isinstance(msg, str)
     assert ckpt in msg and 'backbone.layer1.0.conv1.attention.fc.weight' \
         in msg
     assert '[4, 8, 8, 3, 3] vs [8, 8, 3, 3]' in msg
@@ -77,11 +76,11 @@ def test_train_tool_refuses_misfit_resume_and_load_from(tiny_data,
     work = tmp_path / 'work'
     common = ['--work-dir', str(work), '--cfg-options',
               *tiny_options(tiny_data)]
-    with pytest.raises(SystemExit, match='ODConv 1x'):
-        train_tool.main([OD4, '--resume', ckpt, *common])
+    msg = train_tool.main([OD4, '--resume', ckpt, *common])
+    assert isinstance(msg, str) and 'ODConv 1x' in msg
     od4 = _save(tmp_path, OD4)
-    with pytest.raises(SystemExit, match='kernel_num=4 but this ODConv2d'):
-        train_tool.main([OD1, *common, f'load_from={od4}'])
+    msg = train_tool.main([OD1, *common, f'load_from={od4}'])
+    assert isinstance(msg, str) and 'kernel_num=4 but this ODConv2d' in msg
     assert not work.exists()
 
 
@@ -108,9 +107,8 @@ def test_tools_name_files_that_are_not_checkpoints(tiny_data, tmp_path,
             *tiny_options(tiny_data)]
     for run in (lambda: test_tool.main([OD4, str(bad), *opts]),
                 lambda: train_tool.main([OD4, '--resume', str(bad), *opts])):
-        with pytest.raises(SystemExit) as e:
-            run()
-        msg = str(e.value)
+        msg = run()
+        assert isinstance(msg, str)
         assert f'{bad} is not a PyTorch checkpoint: it is {what}' in msg
         assert 'Unsupported operand' not in msg
 

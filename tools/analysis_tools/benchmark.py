@@ -18,6 +18,7 @@ import argparse
 import os.path as osp
 import sys
 import time
+from typing import List, Optional, Union
 
 
 import torch
@@ -105,9 +106,9 @@ def _main(argv=None) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    """Run the tool; bad input ends it with one message and exit status 1
-    (``run_tool``)."""
+def main(argv: Optional[List[str]] = None) -> Union[int, str]:
+    """Run the tool; return its exit status 0, or for bad input the
+    message that ``sys.exit`` prints with exit status 1 (``run_tool``)."""
     return run_tool(_main, argv)
 
 

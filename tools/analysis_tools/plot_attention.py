@@ -13,7 +13,7 @@ import argparse
 import os
 import os.path as osp
 import sys
-from typing import Dict, List
+from typing import Dict, List, Optional, Union
 
 
 import torch
@@ -22,7 +22,8 @@ from mmengine.config import DictAction
 import mmdet_odconv  # noqa: F401
 from mmdet_odconv import ODConv2d
 from mmdet_odconv.checkpoints import check_destination, check_not_an_input
-from mmdet_odconv.tools_support import build_detector, run_tool
+from mmdet_odconv.tools_support import (PreflightError, build_detector,
+                                        run_tool)
 
 
 def why_absent(layer: ODConv2d, head: str) -> str:
@@ -143,14 +144,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 def _main(argv=None) -> int:
     args = parse_args(argv)
     if not osp.isfile(args.image):
-        raise SystemExit(f'image not found: {args.image}')
+        raise PreflightError(f'image not found: {args.image}')
     try:
         check_destination(args.out)
         check_not_an_input(args.out, [('image', args.image),
                                       ('checkpoint', args.checkpoint),
                                       ('config', args.config)])
     except ValueError as e:
-        raise SystemExit(f'--out {e}') from e
+        raise PreflightError(f'--out {e}') from e
     from mmdet.apis import inference_detector
     # strictly: the attentions of a partly random model mean nothing
     model = build_detector(args.config, args.cfg_options, args.checkpoint,
@@ -159,15 +160,16 @@ def _main(argv=None) -> int:
     records = capture_attentions(
         model, lambda: inference_detector(model, args.image))
     if not records:
-        raise SystemExit(f'{args.config}: the model has no ODConv layer')
+        raise PreflightError(
+            f'{args.config}: the model has no ODConv layer')
     plot(records[:args.max_layers], args.out)
     print(f'{len(records)} ODConv layers; wrote {args.out}')
     return 0
 
 
-def main(argv=None) -> int:
-    """Run the tool; bad input ends it with one message and exit status 1
-    (``run_tool``)."""
+def main(argv: Optional[List[str]] = None) -> Union[int, str]:
+    """Run the tool; return its exit status 0, or for bad input the
+    message that ``sys.exit`` prints with exit status 1 (``run_tool``)."""
     return run_tool(_main, argv)
 
 
