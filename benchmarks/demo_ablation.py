@@ -7,8 +7,13 @@ in ``<out>.jsonl`` and skipped when the study is run again; the markdown
 table ``<out>.md`` is rewritten after every run.
 
   python benchmarks/demo_ablation.py STUDY [--seeds 0 1 2] [--only NAME ...]
+  python benchmarks/demo_ablation.py STUDY --plot OUT.png [--only NAME ...]
+
+``--plot`` draws the training loss of finished runs (mean over seeds, the
+band spanning them) from their MMEngine ``scalars.json`` logs.
 """
 import argparse
+import glob
 import json
 import os
 import os.path as osp
@@ -27,6 +32,9 @@ RTM_OD4X = 'configs/demo/rtmdet_tiny-odconv4x_demo.py'
 
 ODCONV = 'model.backbone.odconv.'
 NO_ANNEAL = {'custom_hooks': [dict(type='RNGStateHook')]}
+# The layer's default (the official) attention norm, spelled out: the OD-R18
+# 4x demo config itself trains without it.
+BN = {ODCONV + 'attention_norm_cfg': dict(_delete_=True, type='BN')}
 
 
 def _bank_keys(prefix: str = 'backbone.') -> List[str]:
@@ -44,20 +52,20 @@ STUDIES: Dict[str, Dict[str, Tuple[str, dict]]] = {
     'r18_scratch': {
         'R18 static': (R18, {}),
         'OD-R18 1x': (OD1X, {}),
-        'OD-R18 4x': (OD4X, {}),
+        'OD-R18 4x': (OD4X, BN),
         'OD-R18 4x, attention norm none': (
             OD4X, {ODCONV + 'attention_norm_cfg': None}),
         'OD-R18 4x, attention norm GN': (
             OD4X, {ODCONV + 'attention_norm_cfg': dict(
                 type='GN', num_groups=4)}),
         'OD-R18 4x, no wd on attention': (
-            OD4X, _paramwise({'attention': dict(decay_mult=0.0)})),
+            OD4X, {**BN, **_paramwise({'attention': dict(decay_mult=0.0)})}),
         'OD-R18 4x, no wd on bank': (
-            OD4X, _paramwise({k: dict(decay_mult=0.0)
-                              for k in _bank_keys()})),
+            OD4X, {**BN, **_paramwise({k: dict(decay_mult=0.0)
+                                       for k in _bank_keys()})}),
         'OD-R18 4x, attention lr x0.1': (
-            OD4X, _paramwise({'attention': dict(lr_mult=0.1)})),
-        'OD-R18 4x, no annealing': (OD4X, NO_ANNEAL),
+            OD4X, {**BN, **_paramwise({'attention': dict(lr_mult=0.1)})}),
+        'OD-R18 4x, no annealing': (OD4X, {**BN, **NO_ANNEAL}),
         'OD-R18 1x, attention norm none': (
             OD1X, {ODCONV + 'attention_norm_cfg': None}),
     },
@@ -109,9 +117,14 @@ def main() -> int:
     p.add_argument('--work-dir', default='work_dirs/ablation')
     p.add_argument('--out', default=None,
                    help='default benchmarks/results/accuracy/<study>')
+    p.add_argument('--plot', help='draw the loss curves into this PNG')
     p.add_argument('--worker', help=argparse.SUPPRESS)
     args = p.parse_args()
     variants = STUDIES[args.study]
+    if args.plot:
+        plot_curves(osp.join(args.work_dir, args.study),
+                    args.only or list(variants), args.plot)
+        return 0
     if args.worker:
         spec = json.loads(args.worker)
         met = run_one(*variants[spec['name']], spec['seed'],
@@ -156,6 +169,45 @@ def main() -> int:
             write_table(out, args.study, rows, list(variants))
     write_table(out, args.study, rows, list(variants))
     return 0
+
+
+def _loss_curve(work_dir: str) -> Dict[int, float]:
+    logs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                     'scalars.json')))
+    curve = {}
+    for log in logs:  # a resumed run continues in a newer folder
+        with open(log) as f:
+            for line in f:
+                rec = json.loads(line)
+                if 'loss' in rec and 'iter' in rec:
+                    curve[rec['iter']] = rec['loss']
+    return curve
+
+
+def plot_curves(root: str, names: List[str], out: str) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    import numpy as np
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name in names:
+        slug = name.replace(' ', '_').replace(',', '')
+        curves = [_loss_curve(d) for d in sorted(
+            glob.glob(osp.join(root, f'{slug}_s*'))) if osp.isdir(d)]
+        curves = [c for c in curves if c]
+        if not curves:
+            continue
+        iters = sorted(set.intersection(*(set(c) for c in curves)))
+        ys = np.array([[c[i] for i in iters] for c in curves])
+        ax.plot(iters, ys.mean(0), label=f'{name} ({len(curves)} seeds)')
+        ax.fill_between(iters, ys.min(0), ys.max(0), alpha=0.2)
+    ax.set_xlabel('iteration')
+    ax.set_ylabel('training loss (20-iteration mean)')
+    ax.set_ylim(top=1.6)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
 
 
 def write_table(out: str, study: str, rows: List[dict],
