@@ -91,7 +91,9 @@ def build_runner(config: str,
     check_annotations(cfg, LOADERS, ('val_evaluator', 'test_evaluator'))
     check_init_checkpoints(cfg)
     check_checkpoint(cfg)
-    return Runner.from_cfg(use_saved_temperature(cfg))
+    if cfg.get('resume'):  # load_from fine-tunes at the config's temperature
+        use_saved_temperature(cfg)
+    return Runner.from_cfg(cfg)
 
 
 def train_then_validate(runner) -> dict:

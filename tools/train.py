@@ -139,7 +139,10 @@ def _main(argv=None) -> int:
     setup_runtime()
     cfg = adapt_dist_cfg_for_cpu(build_cfg(args))
     check_inputs(cfg)
-    use_saved_temperature(cfg)
+    if cfg.get('resume'):
+        # a resumed run continues at its saved temperature; a load_from
+        # fine-tuning keeps the config's (detection: 1)
+        use_saved_temperature(cfg)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:
