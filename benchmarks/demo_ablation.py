@@ -32,9 +32,9 @@ RTM_OD4X = 'configs/demo/rtmdet_tiny-odconv4x_demo.py'
 
 ODCONV = 'model.backbone.odconv.'
 NO_ANNEAL = {'custom_hooks': [dict(type='RNGStateHook')]}
-# The layer's default (the official) attention norm, spelled out: the OD-R18
-# 4x demo config itself trains without it.
-BN = {ODCONV + 'attention_norm_cfg': dict(_delete_=True, type='BN')}
+# The layer's default (the official) attention norm, spelled out (make demo's
+# config trains without it).
+BN = {ODCONV + 'attention_norm_cfg': dict(type='BN')}
 
 
 def _bank_keys(prefix: str = 'backbone.') -> List[str]:

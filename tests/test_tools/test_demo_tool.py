@@ -54,17 +54,20 @@ def test_no_anneal_ablation_drops_only_the_temperature_hook(monkeypatch):
 
 
 def test_demo_configs_differ_only_where_they_say():
-    """The 4x demo inherits the 1x one (only kernel_num and the attention
-    norm, none in 4x, differ) and the demo configs import the workbench,
-    whose hooks they use."""
+    """The 4x demo inherits the 1x one (only kernel_num differs), `make
+    demo`'s config is the 4x one without the attention norm, and the demo
+    configs import the workbench, whose hooks they use."""
     from mmdet_odconv.tools_support import load_config
     od1, od4 = (load_config(f'configs/demo/faster-rcnn_r18-odconv{n}x_fpn_'
                             'demo.py').to_dict() for n in (1, 4))
     assert od1['model']['backbone']['odconv'].pop('kernel_num') == 1
     assert od4['model']['backbone']['odconv'].pop('kernel_num') == 4
-    assert od4['model']['backbone']['odconv'].pop('attention_norm_cfg') \
-        is None
-    assert 'attention_norm_cfg' not in od1['model']['backbone']['odconv']
+    made = load_config(DEFAULT_CONFIG).to_dict()
+    assert made['model']['backbone']['odconv'].pop(
+        'attention_norm_cfg') is None
+    assert made['model']['backbone']['odconv'].pop('kernel_num') == 4
+    made.pop('work_dir')
+    assert made == od4
     for cfg in (od1, od4):
         cfg.pop('work_dir')
     assert od1 == od4

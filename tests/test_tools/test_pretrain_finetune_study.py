@@ -10,19 +10,11 @@ from mmengine.config import Config
 from tools.analysis_tools import pretrain_finetune_study as study
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-# the detection demo configs the pretrained backbones are meant for; the
-# fine-tuning keeps the pretrained attention BN, which the from-scratch 4x
-# demo leaves out
+# the detection demo configs the pretrained backbones are meant for
 DEMO = {
     'static': 'configs/demo/faster-rcnn_r18_fpn_demo.py',
     'od1x': 'configs/demo/faster-rcnn_r18-odconv1x_fpn_demo.py',
     'od4x': 'configs/demo/faster-rcnn_r18-odconv4x_fpn_demo.py',
-}
-DEMO_OPTIONS = {
-    'od4x': {
-        'model.backbone.odconv.attention_norm_cfg': dict(
-            _delete_=True, type='BN')
-    }
 }
 
 
@@ -50,8 +42,7 @@ def test_pretrained_backbone_loads_strictly_into_demo_detector(
     saved = save_backbone(classifier, path)
     stripped = {k[len('backbone.'):]: v for k, v in saved.items()}
 
-    detector = build_detector(
-        osp.join(ROOT, DEMO[model]), cfg_options=DEMO_OPTIONS.get(model))
+    detector = build_detector(osp.join(ROOT, DEMO[model]))
     result = detector.backbone.load_state_dict(stripped, strict=True)
     assert not result.missing_keys and not result.unexpected_keys
     for k, v in detector.backbone.state_dict().items():
@@ -87,8 +78,6 @@ def test_finetune_configs_set_the_papers_detection_settings():
     for model, (_, _, det_cfg) in study.STUDY_MODELS.items():
         ft = load_config(osp.join(study.CFG_DIR, det_cfg)).to_dict()
         demo = load_config(osp.join(ROOT, DEMO[model])).to_dict()
-        if model in DEMO_OPTIONS:  # fine-tuning keeps the layer's BN
-            demo['model']['backbone']['odconv'].pop('attention_norm_cfg')
         bb = ft['model']['backbone']
         assert (bb.pop('frozen_stages'), bb.pop('norm_eval')) == (1, True)
         init = bb.pop('init_cfg')
