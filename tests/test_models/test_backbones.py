@@ -9,7 +9,12 @@ from mmengine.registry import init_default_scope
 from mmdet_odconv import ODConv2d
 from mmdet_odconv.models import ODMobileNetV2, ODResNet, ODResNeXt
 
-init_default_scope('mmdet')
+
+@pytest.fixture(autouse=True)
+def _mmdet_scope():
+    """MMDetection's registry scope for every test (a Runner built by an
+    earlier test leaves its own scope current)."""
+    init_default_scope('mmdet')
 
 
 def _odconvs(model):

@@ -62,12 +62,12 @@ def test_demo_configs_differ_only_where_they_say():
                             'demo.py').to_dict() for n in (1, 4))
     assert od1['model']['backbone']['odconv'].pop('kernel_num') == 1
     assert od4['model']['backbone']['odconv'].pop('kernel_num') == 4
-    made = load_config(DEFAULT_CONFIG).to_dict()
+    made = load_config(demo.DEFAULT_CONFIG).to_dict()
     assert made['model']['backbone']['odconv'].pop(
         'attention_norm_cfg') is None
     assert made['model']['backbone']['odconv'].pop('kernel_num') == 4
     made.pop('work_dir')
-    assert made == od4
+    assert made == {k: v for k, v in od4.items() if k != 'work_dir'}
     for cfg in (od1, od4):
         cfg.pop('work_dir')
     assert od1 == od4
