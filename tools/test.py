@@ -27,7 +27,8 @@ from mmengine.registry import RUNNERS  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import mmdet_odconv  # noqa: E402,F401  (registers ODConv, safe globals)
-from mmdet_odconv.checkpoints import check_not_an_input  # noqa: E402
+from mmdet_odconv.checkpoints import (check_not_an_input,  # noqa: E402
+                                      is_remote)
 from mmdet_odconv.tools_support import (  # noqa: E402
     CheckpointNotFoundError, PreflightError, check_annotations,
     check_checkpoint, check_data, load_config, run_tool)
@@ -146,7 +147,7 @@ def _main(argv=None):
                       args.work_dir)
     # URLs and other MMEngine schemes (https://, s3://, open-mmlab://, ...)
     # are fetched by MMEngine; only local paths can be checked here.
-    if '://' not in args.checkpoint and not osp.isfile(args.checkpoint):
+    if not is_remote(args.checkpoint) and not osp.isfile(args.checkpoint):
         raise CheckpointNotFoundError(
             f'checkpoint not found: {args.checkpoint}')
     cfg.load_from = args.checkpoint

@@ -8,9 +8,11 @@
   at;
 - ``official``: the official ODConv ImageNet and COCO checkpoints ->
   ours, checked strictly;
-- ``files``: checked output paths (never an input) and atomic writes.
+- ``files``: remote paths, checked output paths (never an input) and
+  atomic writes.
 """
-from .files import check_destination, check_not_an_input, save_atomic
+from .files import (check_destination, check_not_an_input, is_remote,
+                    save_atomic)
 from .fit import (CheckpointError, StateDictDiff, apply_saved_temperature,
                   compare_state_dict, likely_causes, load_checkpoint_file,
                   load_checkpoint_into, mismatch_message)
@@ -24,7 +26,7 @@ __all__ = [
     'StateDictDiff', 'compare_state_dict', 'likely_causes',
     'mismatch_message', 'load_checkpoint_file', 'load_checkpoint_into',
     'apply_saved_temperature', 'check_destination', 'check_not_an_input',
-    'save_atomic', 'convert_backbone', 'convert_detector',
+    'is_remote', 'save_atomic', 'convert_backbone', 'convert_detector',
     'convert_official_checkpoint', 'detector_meta', 'is_detector',
     'load_official'
 ]

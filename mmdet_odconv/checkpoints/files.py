@@ -13,6 +13,11 @@ from typing import Any, Iterable, Optional, Tuple
 import torch
 
 
+def is_remote(path: str) -> bool:
+    """URLs and MMEngine's schemes (``torchvision://``, ``s3://``, ...)."""
+    return '://' in path
+
+
 def check_destination(dst: str) -> None:
     """Raise a clear error if ``dst`` cannot be written as a file.
 
@@ -45,7 +50,7 @@ def check_not_an_input(dst: str,
     files a tool reads: ``inputs`` are ``(what, path)`` pairs (a None or
     remote path is skipped)."""
     for what, path in inputs:
-        if path and '://' not in path and same_file(dst, path):
+        if path and not is_remote(path) and same_file(dst, path):
             raise ValueError(
                 f'{dst} is the {what} this command reads ({path}); writing '
                 'it would destroy it: give another output path')

@@ -17,6 +17,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 import torch
 import torch.nn as nn
 
+from .files import is_remote
 from .safe_load import safe_torch_load
 
 _SHOW = 8  # keys listed per kind
@@ -43,11 +44,6 @@ class StateDictDiff(NamedTuple):
     def __bool__(self) -> bool:
         return bool(self.missing or self.unexpected or self.mismatched
                     or self.errors)
-
-
-def is_remote(path: str) -> bool:
-    """URLs and MMEngine's schemes (``torchvision://``, ``s3://``, ...)."""
-    return '://' in path
 
 
 def load_checkpoint_file(path: str) -> Tuple['OrderedDict[str, Any]', dict]:

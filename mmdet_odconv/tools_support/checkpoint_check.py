@@ -13,7 +13,8 @@ from typing import Any, List, Optional, Tuple
 
 from mmengine.config import Config
 
-from ..checkpoints.fit import is_remote, load_checkpoint_into
+from ..checkpoints.files import is_remote
+from ..checkpoints.fit import load_checkpoint_into
 from .config import build_detector
 from .errors import CheckpointNotFoundError, PretrainedNotFoundError
 

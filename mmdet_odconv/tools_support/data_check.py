@@ -15,6 +15,7 @@ from typing import (Any, BinaryIO, Dict, Iterable, List, NoReturn, Optional,
 
 from mmengine.config import Config
 
+from ..checkpoints.files import is_remote
 from .errors import AnnotationFileError, DataNotFoundError
 
 COCO_LAYOUT = """\
@@ -59,7 +60,7 @@ def is_local(path: Any, backend_args: Any = None) -> bool:
     backend other than MMEngine's local one (``backend_args`` naming e.g.
     ``petrel`` or ``lmdb``). Those are left to MMEngine.
     """
-    if not isinstance(path, str) or '://' in path:
+    if not isinstance(path, str) or is_remote(path):
         return False
     backend = (backend_args.get('backend')
                if isinstance(backend_args, dict) else None)
