@@ -24,6 +24,11 @@ class Attentions(NamedTuple):
     spatial: Optional[torch.Tensor]  # (B, kh * kw), sigmoid
     kernel: Optional[torch.Tensor]  # (B, n), softmax over the bank
 
+    def without_channel_and_filter(self) -> 'Attentions':
+        """The spatial and kernel attentions alone (built here, not with
+        ``_replace``, which torch 2.1's compiler cannot trace)."""
+        return Attentions(None, None, self.spatial, self.kernel)
+
 
 # MMCV's names for the norms the squeeze can use without MMCV installed.
 TORCH_NORMS = {

@@ -26,7 +26,8 @@ from .formulations import (FORMULATIONS, IMPLS, ConvGeometry,
 
 def _geometry_field(name: str, settable: bool = False) -> property:
     """A conv attribute read from (and, for stride, padding and dilation,
-    written to) the layer's ``ConvGeometry``."""
+    written to) the layer's ``ConvGeometry``. ``forward`` reads the
+    geometry itself: torch 2.1's compiler cannot guard these properties."""
 
     def get(self: 'ODConv2d'):
         return getattr(self.geometry, name)
@@ -245,7 +246,7 @@ class ODConv2d(nn.Module):
                 if att.channel is not None:
                     x = x * att.channel.to(x.dtype)[:, :, None, None]
                 out = compute(x, self.weight,
-                              att._replace(channel=None, filter=None),
+                              att.without_channel_and_filter(),
                               self.geometry, limit)
                 if att.filter is not None:
                     out = scale(out, att.filter.to(out.dtype)[:, :, None,
@@ -257,7 +258,7 @@ class ODConv2d(nn.Module):
     def folds_attention(self, x: torch.Tensor) -> bool:
         """Whether channel and filter attentions go into the kernels (when
         a kernel is smaller than the activations it would scale)."""
-        kernel_numel = self.weight.numel() // self.kernel_num
+        kernel_numel = self.weight.numel() // self.geometry.kernel_num
         return kernel_numel <= x.size(1) * x.size(2) * x.size(3)
 
     def batch_chunk(self, x: torch.Tensor) -> int:
@@ -276,7 +277,7 @@ class ODConv2d(nn.Module):
         (B = 1)."""
         att = Attentions(channel, filt, spatial, kernel)
         if not fold:
-            att = att._replace(channel=None, filter=None)
+            att = att.without_channel_and_filter()
         batch = next((a.size(0) for a in att if a is not None), 1)
         return sample_kernels(self.weight, att, self.geometry, batch)
 
@@ -296,7 +297,7 @@ class ODConv2d(nn.Module):
             raise ValueError('ODConv2d expects a 4-D input (B, C, H, W), '
                              f'got a {x.dim()}-D tensor of shape '
                              f'{tuple(x.shape)}')
-        if x.size(1) != self.in_channels:
+        if x.size(1) != self.geometry.in_channels:
             raise ValueError(f'ODConv2d built with in_channels='
                              f'{self.in_channels} got an input with '
                              f'{x.size(1)} channels (shape {tuple(x.shape)})')
