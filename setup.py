@@ -67,6 +67,7 @@ setup(
     install_requires=read_requirements('runtime.txt'),
     extras_require={
         'mmdet': mmdet_requires,
+        'mmpretrain': mmdet_requires + read_requirements('mmpretrain.txt'),
         'tests': mmdet_requires + read_requirements('tests.txt'),
     },
     classifiers=[

@@ -7,7 +7,7 @@
   checks and the converter alike; the temperature a checkpoint was saved
   at;
 - ``official``: the official ODConv ImageNet and COCO checkpoints ->
-  ours, checked strictly;
+  ours (backbones, detectors, MMPretrain classifiers), checked strictly;
 - ``files``: remote paths, checked output paths (never an input) and
   atomic writes.
 """
@@ -16,8 +16,9 @@ from .files import (check_destination, check_not_an_input, is_remote,
 from .fit import (CheckpointError, StateDictDiff, apply_saved_temperature,
                   compare_state_dict, likely_causes, load_checkpoint_file,
                   load_checkpoint_into, mismatch_message)
-from .official import (convert_backbone, convert_detector,
-                       convert_official_checkpoint, detector_meta, is_detector,
+from .official import (convert_backbone, convert_classifier,
+                       convert_detector, convert_official_checkpoint,
+                       detector_meta, is_classifier, is_detector,
                        load_official)
 from .safe_load import register_safe_globals, safe_torch_load
 
@@ -26,7 +27,7 @@ __all__ = [
     'StateDictDiff', 'compare_state_dict', 'likely_causes',
     'mismatch_message', 'load_checkpoint_file', 'load_checkpoint_into',
     'apply_saved_temperature', 'check_destination', 'check_not_an_input',
-    'is_remote', 'save_atomic', 'convert_backbone', 'convert_detector',
-    'convert_official_checkpoint', 'detector_meta', 'is_detector',
-    'load_official'
+    'is_remote', 'save_atomic', 'convert_backbone', 'convert_classifier',
+    'convert_detector', 'convert_official_checkpoint', 'detector_meta',
+    'is_classifier', 'is_detector', 'load_official'
 ]

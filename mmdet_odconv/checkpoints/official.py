@@ -90,6 +90,35 @@ def convert_detector(sd: StateDict, detector: nn.Module,
     return out
 
 
+def is_classifier(model: nn.Module) -> bool:
+    """Whether ``model`` is an MMPretrain-style classifier: a ``backbone``
+    and a ``head`` whose ``fc`` is the last layer."""
+    return hasattr(model, 'backbone') and isinstance(
+        getattr(getattr(model, 'head', None), 'fc', None), nn.Linear)
+
+
+def convert_classifier(sd: StateDict, classifier: nn.Module,
+                       src: str) -> 'OrderedDict[str, torch.Tensor]':
+    """A whole classifier's weights from an ImageNet checkpoint: the
+    backbone mapped under ``backbone.``, the official last fc (``fc`` of
+    ResNet, ``classifier.1`` of MobileNetV2) as ``head.fc``; checked
+    against ``classifier`` and loaded into it with ``strict=True``."""
+    out = OrderedDict(
+        ('backbone.' + k, v)
+        for k, v in map_backbone(sd, classifier.backbone, src).items())
+    fc = [p for p in ('fc.', 'classifier.1.') if p + 'weight' in sd]
+    if len(fc) != 1:
+        raise ValueError(
+            f'{src} has no ImageNet classifier (fc.weight or '
+            'classifier.1.weight) to fill head.fc of the MMPretrain '
+            'classifier; convert it for a detector config instead')
+    for name in ('weight', 'bias'):
+        out['head.fc.' + name] = sd[fc[0] + name]
+    check_state(out, classifier, src)
+    classifier.load_state_dict(out, strict=True)
+    return out
+
+
 def convert_official_checkpoint(
         src: str, target: nn.Module) -> 'OrderedDict[str, torch.Tensor]':
     """Load an official ImageNet checkpoint and return ``target``'s weights.

@@ -10,6 +10,10 @@ detector (MMDetection 2.x): DST is then an MMDetection 3.x checkpoint that
 ``tools/test.py CONFIG DST`` evaluates. Either way every tensor is checked
 against the config's model, which loads DST with ``strict=True``, and DST
 is written atomically: a failed conversion leaves no file behind.
+
+With an MMPretrain classifier config (configs/pretrain, torch 2.1 stack),
+an ImageNet checkpoint becomes the whole classifier, its ImageNet fc as
+``head.fc``, which MMPretrain's tools/test.py evaluates.
 """
 import argparse
 import os.path as osp
@@ -17,8 +21,9 @@ import sys
 
 import mmdet_odconv  # noqa: F401  (registers the OD backbones)
 from mmdet_odconv.checkpoints import (check_destination, check_not_an_input,
-                                      convert_backbone, convert_detector,
-                                      detector_meta, is_detector,
+                                      convert_backbone, convert_classifier,
+                                      convert_detector, detector_meta,
+                                      is_classifier, is_detector,
                                       load_official, save_atomic)
 from mmdet_odconv.tools_support import build_detector, load_config
 
@@ -34,7 +39,8 @@ def parse_args(argv=None):
         required=True,
         help='detector config the weights are for, e.g. configs/odconv/'
         'faster-rcnn_r50-odconv4x_fpn_1x_coco.py for od_resnet50_4x or for '
-        'the official Faster R-CNN OD-R50 4x detector; the converted '
+        'the official Faster R-CNN OD-R50 4x detector, or an MMPretrain '
+        'config of configs/pretrain for a whole classifier; the converted '
         'weights are checked against it (strict)')
     return parser.parse_args(argv)
 
@@ -50,6 +56,9 @@ def main(argv=None) -> int:
     if is_detector(sd):
         out = convert_detector(sd, detector, args.src)
         meta = detector_meta(src_meta, args.src, args.config)
+    elif is_classifier(detector):
+        out = convert_classifier(sd, detector, args.src)
+        meta = dict(source=osp.basename(args.src), config=args.config)
     else:
         out = convert_backbone(sd, detector.backbone, args.src)
         backbone_cfg = cfg.model.backbone.to_dict()
