@@ -31,7 +31,6 @@ RTM = 'configs/demo/rtmdet_tiny_demo.py'
 RTM_OD4X = 'configs/demo/rtmdet_tiny-odconv4x_demo.py'
 
 ODCONV = 'model.backbone.odconv.'
-NO_ANNEAL = {'custom_hooks': [dict(type='RNGStateHook')]}
 # The layer's default (the official) attention norm, spelled out (make demo's
 # config trains without it).
 BN = {ODCONV + 'attention_norm_cfg': dict(type='BN')}
@@ -43,8 +42,63 @@ def _bank_keys(prefix: str = 'backbone.') -> List[str]:
             for b in range(2) for c in (1, 2)]
 
 
+def _register_probe_hooks() -> None:
+    """Register the hooks only these studies use (in MMEngine's root)."""
+    import torch
+    from mmengine.hooks import Hook
+    from mmengine.model import is_model_wrapper
+    from mmengine.registry import HOOKS
+
+    from mmdet_odconv import ODConv2d
+
+    class SharedBankInitHook(Hook):
+        """Before training, copy each ODConv's first kernel over the rest
+        of its bank: the kernels then differ only by what they learn."""
+
+        def before_train(self, runner) -> None:
+            model = runner.model
+            model = model.module if is_model_wrapper(model) else model
+            with torch.no_grad():
+                for m in model.modules():
+                    if isinstance(m, ODConv2d) and m.kernel_num > 1:
+                        m.weight[1:] = m.weight[0]
+
+    class StaticConvInitHook(Hook):
+        """Before training, initialise each kernel of every ODConv bank
+        as PyTorch initialises an ``nn.Conv2d`` (the static demo's
+        convs), instead of ODConv's Kaiming normal over fan-out."""
+
+        def before_train(self, runner) -> None:
+            model = runner.model
+            model = model.module if is_model_wrapper(model) else model
+            for m in model.modules():
+                if isinstance(m, ODConv2d):
+                    for w in m.weight:
+                        torch.nn.init.kaiming_uniform_(w, a=5**0.5)
+
+    HOOKS.register_module(module=SharedBankInitHook, force=True)
+    HOOKS.register_module(module=StaticConvInitHook, force=True)
+
+
+def _hooks(*extra: dict, anneal: int = 300) -> dict:
+    """The demo's ODConv hooks (annealing over ``anneal`` iterations; 0:
+    none) and ``extra``."""
+    hooks = [dict(type='RNGStateHook')]
+    if anneal:
+        hooks.append(dict(type='ODConvTemperatureHook', start=30.0, end=1.0,
+                          duration=anneal, by_epoch=False))
+    return {'custom_hooks': hooks + list(extra)}
+
+
+SHARED_BANK = dict(type='SharedBankInitHook')
+STATIC_INIT = dict(type='StaticConvInitHook')
+NO_NORM = {ODCONV + 'attention_norm_cfg': None}
+
+
 def _paramwise(keys: Dict[str, dict]) -> dict:
-    return {'optim_wrapper.paramwise_cfg': dict(custom_keys=keys)}
+    # bypass_duplicate: RTMDet's head shares its convs across levels
+    return {'optim_wrapper.paramwise_cfg': dict(custom_keys=keys,
+                                                bypass_duplicate=True)}
 
 
 STUDIES: Dict[str, Dict[str, Tuple[str, dict]]] = {
@@ -65,7 +119,7 @@ STUDIES: Dict[str, Dict[str, Tuple[str, dict]]] = {
                                        for k in _bank_keys()})}),
         'OD-R18 4x, attention lr x0.1': (
             OD4X, {**BN, **_paramwise({'attention': dict(lr_mult=0.1)})}),
-        'OD-R18 4x, no annealing': (OD4X, {**BN, **NO_ANNEAL}),
+        'OD-R18 4x, no annealing': (OD4X, {**BN, **_hooks(anneal=0)}),
         'OD-R18 1x, attention norm none': (
             OD1X, {ODCONV + 'attention_norm_cfg': None}),
     },
@@ -76,6 +130,24 @@ STUDIES: Dict[str, Dict[str, Tuple[str, dict]]] = {
             RTM_OD4X, {ODCONV + 'attention_norm_cfg': None}),
         'OD-RTMDet-tiny 1x': (RTM_OD4X, {ODCONV + 'kernel_num': 1}),
     },
+    # What breaks OD-RTMDet-tiny: its diagnostics show the kernel softmax
+    # sharpening and the attention's gradients growing 50-fold as the
+    # temperature reaches 1. ('conv.attention' is ODConv's attention, not
+    # the CSP layers' channel attention.)
+    'rtmdet_probes': {
+        'OD-RTMDet-tiny 4x, attention lr x0.1': (
+            RTM_OD4X, _paramwise({'conv.attention': dict(lr_mult=0.1)})),
+        'OD-RTMDet-tiny 4x, annealed over the whole schedule': (
+            RTM_OD4X, _hooks(anneal=900)),
+        'OD-RTMDet-tiny 4x, bank kernels start equal': (
+            RTM_OD4X, _hooks(SHARED_BANK)),
+        'OD-RTMDet-tiny 1x, attention norm none': (
+            RTM_OD4X, {ODCONV + 'kernel_num': 1, **NO_NORM}),
+        'OD-RTMDet-tiny 4x, attention norm none, bank kernels start equal': (
+            RTM_OD4X, {**NO_NORM, **_hooks(SHARED_BANK)}),
+        'OD-RTMDet-tiny 1x, nn.Conv2d init': (
+            RTM_OD4X, {ODCONV + 'kernel_num': 1, **_hooks(STATIC_INIT)}),
+    },
 }
 
 
@@ -84,6 +156,7 @@ def run_one(config: str, options: dict, seed: int, work_dir: str,
     """Train and evaluate in this process; the metrics."""
     sys.path.insert(0, os.getcwd())
     from tools.demo import train_and_evaluate
+    _register_probe_hooks()
     options = dict(options)
     options['randomness.seed'] = seed
     return train_and_evaluate(config, work_dir, data, options)
