@@ -12,10 +12,8 @@
 _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs256_rsb_a12.py',
     'mmpretrain::_base_/schedules/imagenet_bs2048_rsb.py',
-    'mmpretrain::_base_/default_runtime.py'
+    'mmpretrain::_base_/default_runtime.py', './_base_/odconv_pretrain.py'
 ]
-custom_imports = dict(
-    imports=['mmdet_odconv.pretraining'], allow_failed_imports=False)
 
 model = dict(
     type='ImageClassifier',
@@ -68,12 +66,3 @@ param_scheduler = [
         end=600)
 ]
 train_cfg = dict(by_epoch=True, max_epochs=600)
-
-custom_hooks = [
-    dict(
-        type='ODConvTemperatureHook',
-        start=30.0,
-        end=1.0,
-        duration=10,
-        by_epoch=True)
-]

@@ -8,10 +8,8 @@
 # configs/odconv/faster-rcnn_mobilenetv2-odconv4x_fpn_1x_coco.py.
 _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs32_pil_resize.py',
-    'mmpretrain::_base_/default_runtime.py'
+    'mmpretrain::_base_/default_runtime.py', './_base_/odconv_pretrain.py'
 ]
-custom_imports = dict(
-    imports=['mmdet_odconv.pretraining'], allow_failed_imports=False)
 
 model = dict(
     type='ImageClassifier',
@@ -41,12 +39,3 @@ train_cfg = dict(by_epoch=True, max_epochs=150, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=256)
-
-custom_hooks = [
-    dict(
-        type='ODConvTemperatureHook',
-        start=30.0,
-        end=1.0,
-        duration=10,
-        by_epoch=True)
-]

@@ -10,12 +10,8 @@
 _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs32_pil_resize.py',
     'mmpretrain::_base_/schedules/imagenet_bs256.py',
-    'mmpretrain::_base_/default_runtime.py'
+    'mmpretrain::_base_/default_runtime.py', './_base_/odconv_pretrain.py'
 ]
-# The OD backbones (reached from MMPretrain's scope as mmdet.*), the
-# temperature hook and DropoutLinearClsHead.
-custom_imports = dict(
-    imports=['mmdet_odconv.pretraining'], allow_failed_imports=False)
 
 model = dict(
     type='ImageClassifier',
@@ -35,11 +31,3 @@ model = dict(
 
 # The recipe's optimiser and steps are MMPretrain's imagenet_bs256 schedule:
 # SGD lr 0.1, momentum 0.9, weight decay 1e-4, x0.1 at 30/60/90, 100 epochs.
-custom_hooks = [
-    dict(
-        type='ODConvTemperatureHook',
-        start=30.0,
-        end=1.0,
-        duration=10,
-        by_epoch=True)
-]
