@@ -5,6 +5,15 @@ its ODConv layers at evaluation only.
 training, instead of running ones. A large gap means the attentions learned
 in training do not survive the switch to running statistics.
 
+``--probe all-bn``: every BN of the model (the backbone's, neck's and
+head's too) on batch statistics. A model that is good in training mode and
+poor in eval mode gains here.
+
+``--probe precise-bn``: every BN's running statistics recomputed before
+the evaluation as the plain average over ``--bn-batches`` training batches
+(the model in training mode, no gradient), instead of the momentum average
+of the last training iterations.
+
 ``--probe uniform-kernel-mix``: every sample gets the mean of its bank (the
 kernel attention made uniform, the other attentions as learned). While the
 temperature is high the kernel softmax is near uniform, every kernel of a
@@ -12,6 +21,7 @@ bank gets the same gradient and what the kernels do not share stays as
 initialised; a model whose AP rises here is hurt by those differences.
 
   python benchmarks/probe_eval.py CONFIG CHECKPOINT --probe PROBE [--data DIR]
+      [--bn-batches N]
 """
 import argparse
 import os
@@ -39,6 +49,45 @@ class AttentionBNBatchStats(Hook):
                 m.attention.bn.momentum = 0.0
 
 
+class AllBNBatchStats(Hook):
+    """Before each val iteration, put every BN of the model in training
+    mode with momentum 0."""
+
+    def before_val_iter(self, runner, batch_idx, data_batch=None) -> None:
+        for m in runner.model.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.train()
+                m.momentum = 0.0
+
+
+class PreciseBN(Hook):
+    """Before validation, recompute every BN's running statistics as the
+    plain average over ``batches`` training batches."""
+
+    def __init__(self, batches: int) -> None:
+        self.batches = batches
+
+    def before_val(self, runner) -> None:
+        model = runner.model
+        bns = [m for m in model.modules()
+               if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        for m in bns:
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average
+        model.train()
+        # plain batches of the training set (the runner's loader groups
+        # images by aspect ratio and yields nothing here once exhausted)
+        train = runner.cfg.train_dataloader
+        loader = iter(torch.utils.data.DataLoader(
+            runner.train_dataloader.dataset, batch_size=train.batch_size,
+            shuffle=True, collate_fn=runner.train_dataloader.collate_fn))
+        with torch.no_grad():
+            for _ in range(self.batches):
+                data = model.data_preprocessor(next(loader), True)
+                model._forward(data['inputs'], data['data_samples'])
+        model.eval()
+
+
 class UniformKernelMix(Hook):
     """Before validation, make every ODConv's kernel attention uniform."""
 
@@ -55,6 +104,8 @@ class UniformKernelMix(Hook):
 
 
 PROBES = {'attention-bn': AttentionBNBatchStats,
+          'all-bn': AllBNBatchStats,
+          'precise-bn': PreciseBN,
           'uniform-kernel-mix': UniformKernelMix}
 
 
@@ -65,6 +116,8 @@ def main() -> int:
     p.add_argument('--probe', choices=sorted(PROBES), required=True)
     p.add_argument('--data', default='data/odconv_demo')
     p.add_argument('--work-dir', default='work_dirs/probe_eval')
+    p.add_argument('--bn-batches', type=int, default=100,
+                   help='training batches for --probe precise-bn')
     args = p.parse_args()
     sys.path.insert(0, os.getcwd())
     from tools.demo import build_runner
@@ -73,7 +126,9 @@ def main() -> int:
         runner = build_runner(args.config, f'{args.work_dir}/{len(aps)}',
                               args.data, {'load_from': args.checkpoint})
         if mode == args.probe:
-            runner.register_hook(PROBES[args.probe]())
+            probe = PROBES[args.probe]
+            runner.register_hook(probe(args.bn_batches) if probe is PreciseBN
+                                 else probe())
         aps[mode] = runner.val()['coco/bbox_mAP']
     for mode, ap in aps.items():
         print(f'{mode}: box AP {ap:.3f}')

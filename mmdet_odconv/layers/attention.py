@@ -62,6 +62,9 @@ class ODConvAttention(nn.Module):
             cfg; ``None`` for none. Defaults to BN, as the official code.
         attentions (Sequence[str]): Which of ``'channel'``, ``'filter'``,
             ``'spatial'`` and ``'kernel'`` to compute. Defaults to all.
+        zero_init (bool): Initialise the heads to zero, so that every
+            attention starts the same for all inputs (sigmoids 0.5, a
+            uniform kernel mix). Defaults to False (the official init).
     """
 
     def __init__(self,
@@ -73,8 +76,13 @@ class ODConvAttention(nn.Module):
                  kernel_num: int = 4,
                  min_channel: int = 16,
                  norm_cfg: Optional[dict] = dict(type='BN'),
-                 attentions: Sequence[str] = ATTENTION_NAMES) -> None:
+                 attentions: Sequence[str] = ATTENTION_NAMES,
+                 zero_init: bool = False) -> None:
         super().__init__()
+        if not isinstance(zero_init, bool):
+            raise TypeError('zero_init_attention must be True or False, got '
+                            f'{zero_init!r}')
+        self.zero_init = zero_init
         self.kernel_size = kernel_size
         self.kernel_num = kernel_num
         self.temperature = 1.0
@@ -106,7 +114,8 @@ class ODConvAttention(nn.Module):
         self.init_weights()
 
     def init_weights(self) -> None:
-        """Kaiming-normal (fan_out, relu) FCs, zero biases, unit norm."""
+        """Kaiming-normal (fan_out, relu) FCs, zero biases, unit norm;
+        with ``zero_init``, zero heads."""
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(
@@ -118,6 +127,11 @@ class ODConvAttention(nn.Module):
                     nn.init.ones_(m.weight)
                 if getattr(m, 'bias', None) is not None:
                     nn.init.zeros_(m.bias)
+        if self.zero_init:
+            with torch.no_grad():
+                for a in self.heads:
+                    self._modules[f'{a}_fc'].weight.zero_()
+                    self._modules[f'{a}_fc'].bias.zero_()
 
     def neutralise_sigmoid_heads(self) -> int:
         """Zero the sigmoid heads so that each attention is exactly 0.5;

@@ -72,6 +72,12 @@ class ODConv2d(nn.Module):
             is 1 and builds no parameters. ``kernel_num > 1`` needs
             ``'kernel'``; the empty subset with one kernel is a static conv.
             Defaults to all four (ODConv).
+        zero_init_attention (bool): Zero the attention heads at
+            initialisation: every sample then starts with the same kernel
+            (the bank's mean, times 0.5 per sigmoid attention), as a
+            static conv, and the attentions grow from there. For training
+            from scratch with small batches (docs/accuracy.md). Defaults to
+            False (the official init).
     """
 
     # Recorded in every state dict's metadata, so that a future change of
@@ -110,7 +116,8 @@ class ODConv2d(nn.Module):
                  temperature: float = 1.0,
                  attention_norm_cfg: Optional[dict] = dict(type='BN'),
                  impl: str = 'auto',
-                 attentions: Sequence[str] = ATTENTION_NAMES) -> None:
+                 attentions: Sequence[str] = ATTENTION_NAMES,
+                 zero_init_attention: bool = False) -> None:
         super().__init__()
         check_args(in_channels, out_channels, kernel_size, stride, dilation,
                    groups, kernel_num, reduction, min_channel)
@@ -130,7 +137,8 @@ class ODConv2d(nn.Module):
             kernel_num=kernel_num,
             min_channel=min_channel,
             norm_cfg=attention_norm_cfg,
-            attentions=self.attentions)
+            attentions=self.attentions,
+            zero_init=zero_init_attention)
         heads = self.attention.heads
         self.geometry = ConvGeometry(
             in_channels, out_channels, kernel_size, stride, padding,
