@@ -76,24 +76,7 @@ def _register_probe_hooks() -> None:
                     for w in m.weight:
                         torch.nn.init.kaiming_uniform_(w, a=5**0.5)
 
-    class ZeroAttentionHeadsHook(Hook):
-        """Before training, zero every attention head of every ODConv:
-        each sigmoid attention starts at exactly 0.5 and the kernel mix
-        at exactly uniform, for every sample."""
-
-        def before_train(self, runner) -> None:
-            model = runner.model
-            model = model.module if is_model_wrapper(model) else model
-            with torch.no_grad():
-                for m in model.modules():
-                    if isinstance(m, ODConv2d):
-                        for head in m.attention.heads:
-                            fc = getattr(m.attention, f'{head}_fc')
-                            fc.weight.zero_()
-                            fc.bias.zero_()
-
     HOOKS.register_module(module=SharedBankInitHook, force=True)
-    HOOKS.register_module(module=ZeroAttentionHeadsHook, force=True)
     HOOKS.register_module(module=StaticConvInitHook, force=True)
 
 
@@ -109,7 +92,7 @@ def _hooks(*extra: dict, anneal: int = 300) -> dict:
 
 SHARED_BANK = dict(type='SharedBankInitHook')
 STATIC_INIT = dict(type='StaticConvInitHook')
-ZERO_HEADS = dict(type='ZeroAttentionHeadsHook')
+ZERO_HEADS = {ODCONV + 'zero_init_attention': True}
 NO_NORM = {ODCONV + 'attention_norm_cfg': None}
 
 
@@ -139,7 +122,7 @@ STUDIES: Dict[str, Dict[str, Tuple[str, dict]]] = {
             OD4X, {**BN, **_paramwise({'attention': dict(lr_mult=0.1)})}),
         'OD-R18 4x, no annealing': (OD4X, {**BN, **_hooks(anneal=0)}),
         'OD-R18 4x, attention heads start at zero': (
-            OD4X, {**BN, **_hooks(ZERO_HEADS)}),
+            OD4X, {**BN, **ZERO_HEADS}),
         'OD-R18 1x, attention norm none': (
             OD1X, {ODCONV + 'attention_norm_cfg': None}),
     },
@@ -162,11 +145,11 @@ STUDIES: Dict[str, Dict[str, Tuple[str, dict]]] = {
         'OD-RTMDet-tiny 4x, bank kernels start equal': (
             RTM_OD4X, _hooks(SHARED_BANK)),
         'OD-RTMDet-tiny 4x, attention heads start at zero': (
-            RTM_OD4X, _hooks(ZERO_HEADS)),
+            RTM_OD4X, ZERO_HEADS),
         # zero heads and equal kernels: what loading a static checkpoint
         # gives, here from a random static conv
         'OD-RTMDet-tiny 4x, starts as a static conv': (
-            RTM_OD4X, _hooks(ZERO_HEADS, SHARED_BANK)),
+            RTM_OD4X, {**ZERO_HEADS, **_hooks(SHARED_BANK)}),
         'OD-RTMDet-tiny 1x, attention norm none': (
             RTM_OD4X, {ODCONV + 'kernel_num': 1, **NO_NORM}),
         'OD-RTMDet-tiny 4x, attention norm none, bank kernels start equal': (
