@@ -19,7 +19,7 @@ from mmdet_odconv.tools_support import PreflightError, run_tool
 from mmdet_odconv.workbench.synthetic_coco import DEFAULT_DIR
 
 DEFAULT_CONFIG = ('configs/demo/'
-                  'faster-rcnn_r18-odconv4x-attn-nonorm_fpn_demo.py')
+                  'faster-rcnn_r18-odconv4x-attn-zero-init_fpn_demo.py')
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 METRICS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s',
            'bbox_mAP_m', 'bbox_mAP_l')

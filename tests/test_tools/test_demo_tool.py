@@ -55,7 +55,7 @@ def test_no_anneal_ablation_drops_only_the_temperature_hook(monkeypatch):
 
 def test_demo_configs_differ_only_where_they_say():
     """The 4x demo inherits the 1x one (only kernel_num differs), `make
-    demo`'s config is the 4x one without the attention norm, and the demo
+    demo`'s config is the 4x one with zero-init attention heads, and the demo
     configs import the workbench, whose hooks they use."""
     from mmdet_odconv.tools_support import load_config
     od1, od4 = (load_config(f'configs/demo/faster-rcnn_r18-odconv{n}x_fpn_'
@@ -64,7 +64,7 @@ def test_demo_configs_differ_only_where_they_say():
     assert od4['model']['backbone']['odconv'].pop('kernel_num') == 4
     made = load_config(demo.DEFAULT_CONFIG).to_dict()
     assert made['model']['backbone']['odconv'].pop(
-        'attention_norm_cfg') is None
+        'zero_init_attention') is True
     assert made['model']['backbone']['odconv'].pop('kernel_num') == 4
     made.pop('work_dir')
     assert made == {k: v for k, v in od4.items() if k != 'work_dir'}
