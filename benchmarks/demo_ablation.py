@@ -34,6 +34,7 @@ ODCONV = 'model.backbone.odconv.'
 # The layer's default (the official) attention norm, spelled out (make demo's
 # config trains without it).
 BN = {ODCONV + 'attention_norm_cfg': dict(type='BN')}
+NO_NORM = {ODCONV + 'attention_norm_cfg': None}
 
 
 def _bank_keys(prefix: str = 'backbone.') -> List[str]:
@@ -51,17 +52,19 @@ def _register_probe_hooks() -> None:
 
     from mmdet_odconv import ODConv2d
 
+    def odconv_layers(runner) -> List[ODConv2d]:
+        model = runner.model
+        model = model.module if is_model_wrapper(model) else model
+        return [m for m in model.modules() if isinstance(m, ODConv2d)]
+
     class SharedBankInitHook(Hook):
         """Before training, copy each ODConv's first kernel over the rest
         of its bank: the kernels then differ only by what they learn."""
 
         def before_train(self, runner) -> None:
-            model = runner.model
-            model = model.module if is_model_wrapper(model) else model
             with torch.no_grad():
-                for m in model.modules():
-                    if isinstance(m, ODConv2d) and m.kernel_num > 1:
-                        m.weight[1:] = m.weight[0]
+                for m in odconv_layers(runner):
+                    m.weight[1:] = m.weight[0]
 
     class StaticConvInitHook(Hook):
         """Before training, initialise each kernel of every ODConv bank
@@ -69,12 +72,9 @@ def _register_probe_hooks() -> None:
         convs), instead of ODConv's Kaiming normal over fan-out."""
 
         def before_train(self, runner) -> None:
-            model = runner.model
-            model = model.module if is_model_wrapper(model) else model
-            for m in model.modules():
-                if isinstance(m, ODConv2d):
-                    for w in m.weight:
-                        torch.nn.init.kaiming_uniform_(w, a=5**0.5)
+            for m in odconv_layers(runner):
+                for w in m.weight:
+                    torch.nn.init.kaiming_uniform_(w, a=5**0.5)
 
     HOOKS.register_module(module=SharedBankInitHook, force=True)
     HOOKS.register_module(module=StaticConvInitHook, force=True)
@@ -93,7 +93,6 @@ def _hooks(*extra: dict, anneal: int = 300) -> dict:
 SHARED_BANK = dict(type='SharedBankInitHook')
 STATIC_INIT = dict(type='StaticConvInitHook')
 ZERO_HEADS = {ODCONV + 'zero_init_attention': True}
-NO_NORM = {ODCONV + 'attention_norm_cfg': None}
 
 
 def _paramwise(keys: Dict[str, dict]) -> dict:
@@ -109,7 +108,7 @@ STUDIES: Dict[str, Dict[str, Tuple[str, dict]]] = {
         'OD-R18 1x': (OD1X, {}),
         'OD-R18 4x': (OD4X, BN),
         'OD-R18 4x, attention norm none': (
-            OD4X, {ODCONV + 'attention_norm_cfg': None}),
+            OD4X, NO_NORM),
         'OD-R18 4x, attention norm GN': (
             OD4X, {ODCONV + 'attention_norm_cfg': dict(
                 type='GN', num_groups=4)}),
@@ -124,13 +123,13 @@ STUDIES: Dict[str, Dict[str, Tuple[str, dict]]] = {
         'OD-R18 4x, attention heads start at zero': (
             OD4X, {**BN, **ZERO_HEADS}),
         'OD-R18 1x, attention norm none': (
-            OD1X, {ODCONV + 'attention_norm_cfg': None}),
+            OD1X, NO_NORM),
     },
     'rtmdet_scratch': {
         'RTMDet-tiny static': (RTM, {}),
         'OD-RTMDet-tiny 4x': (RTM_OD4X, {}),
         'OD-RTMDet-tiny 4x, attention norm none': (
-            RTM_OD4X, {ODCONV + 'attention_norm_cfg': None}),
+            RTM_OD4X, NO_NORM),
         'OD-RTMDet-tiny 1x': (RTM_OD4X, {ODCONV + 'kernel_num': 1}),
     },
     # What breaks OD-RTMDet-tiny: its diagnostics show the kernel softmax

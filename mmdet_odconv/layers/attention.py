@@ -3,7 +3,7 @@
 Needs torch only; MMCV is used just to build norms other than the four
 ``torch.nn`` ones named in ``TORCH_NORMS``.
 """
-from typing import NamedTuple, Optional, Sequence, Tuple
+from typing import Iterable, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -128,19 +128,19 @@ class ODConvAttention(nn.Module):
                 if getattr(m, 'bias', None) is not None:
                     nn.init.zeros_(m.bias)
         if self.zero_init:
-            with torch.no_grad():
-                for a in self.heads:
-                    self._modules[f'{a}_fc'].weight.zero_()
-                    self._modules[f'{a}_fc'].bias.zero_()
+            self._zero_heads(f'{a}_fc' for a in self.heads)
 
     def neutralise_sigmoid_heads(self) -> int:
         """Zero the sigmoid heads so that each attention is exactly 0.5;
         return how many heads there are."""
-        with torch.no_grad():
-            for name in self.sigmoid_heads:
-                self._modules[name].weight.zero_()
-                self._modules[name].bias.zero_()
+        self._zero_heads(self.sigmoid_heads)
         return len(self.sigmoid_heads)
+
+    @torch.no_grad()
+    def _zero_heads(self, names: Iterable[str]) -> None:
+        for name in names:
+            self._modules[name].weight.zero_()
+            self._modules[name].bias.zero_()
 
     def forward(self, x: torch.Tensor) -> Attentions:
         """Return the channel (B, C_in), filter (B, C_out), spatial

@@ -77,6 +77,16 @@ def _detector(name: str, checkpoint: str):
     return model
 
 
+def _assert_backbone_is(det, classifier_state: dict) -> None:
+    """The detector's backbone holds exactly the classifier's backbone
+    tensors: every key filled, every value equal."""
+    want = {k[len('backbone.'):]: v for k, v in classifier_state.items()
+            if k.startswith('backbone.')}
+    got = det.backbone.state_dict()
+    assert got.keys() == want.keys()
+    assert all(torch.equal(got[k], v) for k, v in want.items())
+
+
 def _n_params(model) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -121,12 +131,7 @@ def test_config_builds_the_recipe_and_feeds_its_detector(name, tmp_path):
 
     ckpt = str(tmp_path / 'classifier.pth')
     torch.save({'state_dict': model.state_dict()}, ckpt)
-    det = _detector(detector, ckpt)
-    want = {k[len('backbone.'):]: v for k, v in model.state_dict().items()
-            if k.startswith('backbone.')}
-    got = det.backbone.state_dict()
-    assert got.keys() == want.keys()
-    assert all(torch.equal(got[k], v) for k, v in want.items())
+    _assert_backbone_is(_detector(detector, ckpt), model.state_dict())
 
 
 def test_official_counts_match_the_rebuilt_official_layout():
@@ -210,11 +215,7 @@ def test_train_save_and_load_into_the_detector(tmp_path):
     assert saved['meta']['odconv_temperature'] == pytest.approx(28.55)
 
     det = _detector('faster-rcnn_r18-odconv4x_fpn_1x_coco.py', ckpt)
-    want = {k[len('backbone.'):]: v for k, v in saved['state_dict'].items()
-            if k.startswith('backbone.')}
-    got = det.backbone.state_dict()
-    assert got.keys() == want.keys()
-    assert all(torch.equal(got[k], v) for k, v in want.items())
+    _assert_backbone_is(det, saved['state_dict'])
     packed = demo_mm_inputs(1, [[3, 96, 96]], num_items=[2], num_classes=80)
     batch = det.data_preprocessor(packed, True)
     det.train()
